@@ -1,0 +1,1 @@
+"""dsconv_lib: depthwise separable convolutions, from numpy loops to MobileNet."""

@@ -1,0 +1,47 @@
+"""Numpy reference convolutions with the semantics of torch.nn.functional.conv2d.
+
+Two versions of every 2D op, which agree:
+  - `loops`: plain loops, one output value at a time, written to be read
+    (`conv2d_loops`, `depthwise_conv2d_loops`, ...);
+  - `fast`: vectorised with numpy and BLAS, written to be used
+    (`conv2d`, `depthwise_conv2d`, ...), plus 1D and 3D versions.
+
+Layout NCHW (N, C, H, W); weights (C_out, C_in / groups, kH, kW); cross-correlation
+(the kernel is not flipped), as in torch.
+"""
+
+from .fast import (
+    conv1d,
+    conv2d,
+    conv3d,
+    depthwise_conv2d,
+    pointwise_conv2d,
+    separable_conv1d,
+    separable_conv2d,
+    separable_conv3d,
+    spatially_separable_conv2d,
+)
+from .loops import (
+    conv2d_loops,
+    depthwise_conv2d_loops,
+    pointwise_conv2d_loops,
+    separable_conv2d_loops,
+    spatially_separable_conv2d_loops,
+)
+
+__all__ = [
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "depthwise_conv2d",
+    "pointwise_conv2d",
+    "separable_conv1d",
+    "separable_conv2d",
+    "separable_conv3d",
+    "spatially_separable_conv2d",
+    "conv2d_loops",
+    "depthwise_conv2d_loops",
+    "pointwise_conv2d_loops",
+    "separable_conv2d_loops",
+    "spatially_separable_conv2d_loops",
+]

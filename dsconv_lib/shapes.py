@@ -1,0 +1,157 @@
+"""Convolution geometry: how kernel size, stride, padding and dilation set the output size.
+
+Everything here is shape arithmetic on plain integers, shared by the numpy
+reference ops (`dsconv_lib.reference`) and the cost model (`dsconv_lib.cost`),
+so that both agree on what a convolution's output size is.
+
+The output-size formula, per spatial dimension, with torch's semantics:
+
+    effective kernel   k_eff = dilation * (k - 1) + 1
+    output size        out   = floor((in + pad_before + pad_after - k_eff) / stride) + 1
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Sequence, Union
+
+IntOrTuple = Union[int, Sequence[int]]
+Padding = Union[int, Sequence[int], str]
+
+
+def to_tuple(value: IntOrTuple, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
+    """`value` as a tuple of `n` ints, each >= `minimum`.
+
+    An int is repeated `n` times (torch's convention: `stride=2` means 2 in every
+    spatial dimension). Raises TypeError or ValueError naming `name` otherwise.
+    """
+    if _is_int(value):
+        values = (operator.index(value),) * n  # type: ignore[arg-type]
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        if len(value) != n:
+            raise ValueError(f"{name} must have {n} entries (one per spatial dimension), got {tuple(value)!r}")
+        if not all(_is_int(v) for v in value):
+            raise TypeError(f"{name} must hold ints, got {tuple(value)!r}")
+        values = tuple(operator.index(v) for v in value)
+    else:
+        raise TypeError(f"{name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in values):
+        need = "positive" if minimum == 1 else f">= {minimum}"
+        raise ValueError(f"{name} must be {need} in every dimension, got {values!r}")
+    return values
+
+
+def _is_int(value: object) -> bool:
+    """True for Python and numpy integers, False for bools and everything else."""
+    if isinstance(value, bool):
+        return False
+    try:
+        operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
+
+
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """Output length of a convolution along one dimension (symmetric padding).
+
+    >>> conv_output_size(224, 3, stride=2, padding=1)
+    112
+    """
+    return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """A convolution's resolved geometry, one entry per spatial dimension.
+
+    `pad_before`/`pad_after` differ only for padding='same' with an even
+    effective kernel, where (as in torch) the extra row/column goes after.
+    """
+
+    input_size: tuple[int, ...]
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    pad_before: tuple[int, ...]
+    pad_after: tuple[int, ...]
+    output_size: tuple[int, ...]
+
+    @property
+    def effective_kernel_size(self) -> tuple[int, ...]:
+        """Span of a dilated kernel: d * (k - 1) + 1."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation))
+
+
+def conv_geometry(
+    input_size: IntOrTuple,
+    kernel_size: IntOrTuple,
+    stride: IntOrTuple = 1,
+    padding: Padding = 0,
+    dilation: IntOrTuple = 1,
+    *,
+    ndim: int = 2,
+) -> ConvGeometry:
+    """Resolve and validate a convolution's arguments for `ndim` spatial dimensions.
+
+    padding: an int, a tuple of `ndim` ints, 'valid' (no padding) or 'same'
+    (output size equals input size; stride must be 1, as in torch).
+    Raises ValueError with the offending argument named when the kernel does
+    not fit in the padded input.
+    """
+    size = to_tuple(input_size, ndim, "input spatial size")
+    kernel = to_tuple(kernel_size, ndim, "kernel_size")
+    strides = to_tuple(stride, ndim, "stride")
+    dilations = to_tuple(dilation, ndim, "dilation")
+    effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilations))
+
+    if isinstance(padding, str):
+        if padding == "valid":
+            before = after = (0,) * ndim
+        elif padding == "same":
+            if any(s != 1 for s in strides):
+                raise ValueError(
+                    f"padding='same' needs stride 1 (as in torch), got stride={strides}; "
+                    "give the padding as an int instead"
+                )
+            totals = tuple(e - 1 for e in effective)
+            before = tuple(t // 2 for t in totals)
+            after = tuple(t - b for t, b in zip(totals, before))
+        else:
+            raise ValueError(f"padding must be an int, a tuple, 'same' or 'valid', got the string {padding!r}")
+    else:
+        before = after = to_tuple(padding, ndim, "padding", minimum=0)
+
+    padded = tuple(s + b + a for s, b, a in zip(size, before, after))
+    if any(e > p for e, p in zip(effective, padded)):
+        raise ValueError(
+            f"kernel does not fit: kernel_size={kernel} with dilation={dilations} spans {effective}, "
+            f"but the padded input is only {padded} (input {size}, padding {before}+{after}); "
+            "use a smaller kernel or dilation, or more padding"
+        )
+    output = tuple((p - e) // s + 1 for p, e, s in zip(padded, effective, strides))
+    return ConvGeometry(size, kernel, strides, dilations, before, after, output)
+
+
+def column_and_row_arguments(
+    stride: IntOrTuple, padding: Padding, dilation: IntOrTuple
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Split a 2D convolution's arguments into those of a column pass and a row pass.
+
+    A spatially separable convolution filters along H with a (kH, 1) kernel, then
+    along W with a (1, kW) kernel. The column pass takes the H half of stride,
+    padding and dilation, the row pass the W half, so that together they cover
+    exactly the output of one (kH, kW) convolution.
+    """
+    sh, sw = to_tuple(stride, 2, "stride")
+    dh, dw = to_tuple(dilation, 2, "dilation")
+    if isinstance(padding, str):
+        column_padding: Padding = padding
+        row_padding: Padding = padding
+    else:
+        ph, pw = to_tuple(padding, 2, "padding", minimum=0)
+        column_padding, row_padding = (ph, 0), (0, pw)
+    column = {"stride": (sh, 1), "padding": column_padding, "dilation": (dh, 1)}
+    row = {"stride": (1, sw), "padding": row_padding, "dilation": (1, dw)}
+    return column, row
