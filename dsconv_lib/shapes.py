@@ -134,24 +134,30 @@ def conv_geometry(
     return ConvGeometry(size, kernel, strides, dilations, before, after, output)
 
 
-def column_and_row_arguments(
-    stride: IntOrTuple, padding: Padding, dilation: IntOrTuple
-) -> tuple[dict[str, object], dict[str, object]]:
-    """Split a 2D convolution's arguments into those of a column pass and a row pass.
+def axis_pass_arguments(
+    stride: IntOrTuple, padding: Padding, dilation: IntOrTuple, *, ndim: int = 2
+) -> list[dict[str, object]]:
+    """Split a convolution into one pass per spatial axis, as spatial separability does.
 
-    A spatially separable convolution filters along H with a (kH, 1) kernel, then
-    along W with a (1, kW) kernel. The column pass takes the H half of stride,
-    padding and dilation, the row pass the W half, so that together they cover
-    exactly the output of one (kH, kW) convolution.
+    A (kH, kW) kernel that is an outer product column x row can be applied as a
+    (kH, 1) column pass, then a (1, kW) row pass (and in 3D, three passes). Pass d
+    takes axis d's stride, padding and dilation (its kernel is 1 along every other
+    axis) and leaves the other axes alone, so that together the passes produce
+    exactly the output of one full convolution. Returns one dict of conv arguments
+    (stride, padding, dilation) per axis, in axis order.
     """
-    sh, sw = to_tuple(stride, 2, "stride")
-    dh, dw = to_tuple(dilation, 2, "dilation")
-    if isinstance(padding, str):
-        column_padding: Padding = padding
-        row_padding: Padding = padding
-    else:
-        ph, pw = to_tuple(padding, 2, "padding", minimum=0)
-        column_padding, row_padding = (ph, 0), (0, pw)
-    column = {"stride": (sh, 1), "padding": column_padding, "dilation": (dh, 1)}
-    row = {"stride": (1, sw), "padding": row_padding, "dilation": (1, dw)}
-    return column, row
+    strides = to_tuple(stride, ndim, "stride")
+    dilations = to_tuple(dilation, ndim, "dilation")
+    pads = None if isinstance(padding, str) else to_tuple(padding, ndim, "padding", minimum=0)
+
+    def along(axis: int, values: tuple[int, ...], other: int) -> tuple[int, ...]:
+        return tuple(v if d == axis else other for d, v in enumerate(values))
+
+    return [
+        {
+            "stride": along(axis, strides, 1),
+            "padding": padding if pads is None else along(axis, pads, 0),
+            "dilation": along(axis, dilations, 1),
+        }
+        for axis in range(ndim)
+    ]

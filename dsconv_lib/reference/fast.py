@@ -21,7 +21,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..shapes import ConvGeometry, IntOrTuple, Padding, column_and_row_arguments
+from ..shapes import ConvGeometry, IntOrTuple, Padding, axis_pass_arguments
 from ._validate import (
     check_depthwise_weight,
     check_pointwise_weight,
@@ -204,9 +204,9 @@ def spatially_separable_conv2d(
     Equal to depthwise_conv2d with kernel[c] = outer(column_weight[c], row_weight[c]).
     """
     check_spatially_separable_weights(x, column_weight, row_weight)
-    column_args, row_args = column_and_row_arguments(stride, padding, dilation)
-    columns_filtered = _depthwise_nd(x, column_weight, None, spatial_dims=2, **column_args)
-    return _depthwise_nd(columns_filtered, row_weight, bias, spatial_dims=2, **row_args)
+    column_pass, row_pass = axis_pass_arguments(stride, padding, dilation)
+    columns_filtered = _depthwise_nd(x, column_weight, None, spatial_dims=2, **column_pass)
+    return _depthwise_nd(columns_filtered, row_weight, bias, spatial_dims=2, **row_pass)
 
 
 # ----------------------------------------------------------------------------- 1D and 3D

@@ -14,7 +14,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..shapes import ConvGeometry, IntOrTuple, Padding, column_and_row_arguments
+from ..shapes import ConvGeometry, IntOrTuple, Padding, axis_pass_arguments
 from ._validate import (
     check_depthwise_weight,
     check_pointwise_weight,
@@ -175,6 +175,6 @@ def spatially_separable_conv2d_loops(
     instead of kH * kW.
     """
     check_spatially_separable_weights(x, column_weight, row_weight)
-    column_args, row_args = column_and_row_arguments(stride, padding, dilation)
-    columns_filtered = depthwise_conv2d_loops(x, column_weight, None, **column_args)
-    return depthwise_conv2d_loops(columns_filtered, row_weight, bias, **row_args)
+    column_pass, row_pass = axis_pass_arguments(stride, padding, dilation)
+    columns_filtered = depthwise_conv2d_loops(x, column_weight, None, **column_pass)
+    return depthwise_conv2d_loops(columns_filtered, row_weight, bias, **row_pass)

@@ -1,0 +1,50 @@
+"""The cost model: the one home of every cost formula in the course.
+
+One MAC is one multiply-accumulate; FLOPs = 2 x MACs. See `formulas` for the
+counting conventions, `roofline` for the memory/compute model and `profile`
+for counting a whole torch model layer by layer.
+"""
+
+from .formulas import (
+    Cost,
+    batchnorm,
+    conv,
+    depthwise_conv,
+    inception_block,
+    linear,
+    pointwise_conv,
+    pool,
+    separable_conv,
+    separable_ratio_closed_form,
+    separable_to_standard_ratio,
+    spatially_separable_conv,
+    squeeze_excite,
+    squeeze_excite_channels,
+)
+from .profile import KindTotal, LayerCost, Profile, profile
+from .roofline import RooflinePoint, attainable_flops_per_s, ridge_point, roofline
+
+__all__ = [
+    "Cost",
+    "KindTotal",
+    "LayerCost",
+    "Profile",
+    "RooflinePoint",
+    "attainable_flops_per_s",
+    "batchnorm",
+    "conv",
+    "depthwise_conv",
+    "inception_block",
+    "linear",
+    "pointwise_conv",
+    "pool",
+    "profile",
+    "ridge_point",
+    "roofline",
+    "separable_conv",
+    "separable_ratio_closed_form",
+    "separable_to_standard_ratio",
+    "spatially_separable_conv",
+    "squeeze_excite",
+    "squeeze_excite_channels",
+]

@@ -1,0 +1,51 @@
+"""The roofline model: is a layer limited by memory bandwidth or by compute?
+
+A layer that performs F FLOPs and moves B bytes cannot finish faster than
+F / peak_flops (compute) nor faster than B / bandwidth (memory). Its attainable
+rate is min(peak, intensity * bandwidth), with intensity = F / B in FLOP/byte.
+Below the ridge point, intensity < peak / bandwidth, memory is the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .formulas import Cost
+
+
+@dataclass(frozen=True)
+class RooflinePoint:
+    """Where one layer sits on a machine's roofline."""
+
+    arithmetic_intensity: float  # FLOP per byte
+    attainable_flops_per_s: float  # min(peak, intensity * bandwidth)
+    min_time_s: float  # max(FLOPs / peak, bytes / bandwidth)
+    bound: str  # "memory" or "compute"
+
+
+def ridge_point(peak_flops_per_s: float, bandwidth_bytes_per_s: float) -> float:
+    """The intensity (FLOP/byte) where the memory roof meets the compute roof."""
+    return peak_flops_per_s / bandwidth_bytes_per_s
+
+
+def attainable_flops_per_s(intensity: float, peak_flops_per_s: float, bandwidth_bytes_per_s: float) -> float:
+    """The roofline itself: min(peak, intensity * bandwidth)."""
+    return min(peak_flops_per_s, intensity * bandwidth_bytes_per_s)
+
+
+def roofline(cost: Cost, peak_flops_per_s: float, bandwidth_bytes_per_s: float) -> RooflinePoint:
+    """Place a layer's cost on the roofline of a machine with the given peak and bandwidth."""
+    if peak_flops_per_s <= 0 or bandwidth_bytes_per_s <= 0:
+        raise ValueError(
+            f"peak_flops_per_s and bandwidth_bytes_per_s must be positive, "
+            f"got {peak_flops_per_s} and {bandwidth_bytes_per_s}"
+        )
+    compute_time = cost.flops / peak_flops_per_s
+    memory_time = cost.bytes / bandwidth_bytes_per_s
+    intensity = cost.arithmetic_intensity
+    return RooflinePoint(
+        arithmetic_intensity=intensity,
+        attainable_flops_per_s=attainable_flops_per_s(intensity, peak_flops_per_s, bandwidth_bytes_per_s),
+        min_time_s=max(compute_time, memory_time),
+        bound="memory" if memory_time >= compute_time else "compute",
+    )
