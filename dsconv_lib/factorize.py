@@ -34,6 +34,8 @@ def equivalent_full_kernel(
         W[o, c] = sum over j < m of P[o, c*m + j] * D[c*m + j],
     so that conv2d(x, W) equals pointwise(depthwise(x)) for any stride, padding and dilation.
     """
+    if isinstance(depth_multiplier, bool) or not isinstance(depth_multiplier, int) or depth_multiplier < 1:
+        raise ValueError(f"depth_multiplier must be a positive int, got {depth_multiplier!r}")
     depthwise = as_real_array(depthwise_weight, "depthwise_weight")
     pointwise = as_real_array(pointwise_weight, "pointwise_weight")
     if depthwise.ndim != 4 or depthwise.shape[1] != 1 or depthwise.shape[0] % depth_multiplier:
@@ -59,7 +61,7 @@ def equivalent_full_kernel(
 class SeparableApproximation:
     """The best depthwise separable approximation of a full kernel."""
 
-    depthwise_weight: np.ndarray  # (C_in * m, 1, kH, kW), each filter of unit norm
+    depthwise_weight: np.ndarray  # (C_in * m, 1, kH, kW): unit-norm filters; zero past a slice's rank
     pointwise_weight: np.ndarray  # (C_out, C_in * m, 1, 1)
     relative_error: float  # ||W - W_approx||_F / ||W||_F
     singular_values: np.ndarray  # (C_in, min(C_out, kH * kW)): the spectrum of each input channel's slice
@@ -73,6 +75,8 @@ def best_separable_approximation(weight: np.ndarray, depth_multiplier: int = 1) 
     SVD, sum_j s_j u_j v_j^T: v_j becomes a depthwise filter, s_j u_j a pointwise
     column. The error is what the discarded singular values hold:
         ||W - W_approx||_F^2 = sum over c and j >= m of s_{c,j}^2.
+    A slice has at most min(C_out, kH * kW) singular vectors; when m exceeds that,
+    the approximation is exact and the filters (and pointwise columns) beyond it are zero.
     """
     full = as_real_array(weight, "weight")
     if full.ndim != 4:

@@ -94,37 +94,63 @@ def prepare_conv(
     )
 
 
-def check_depthwise_weight(x: object, weight: object, spatial_dims: int) -> tuple[np.ndarray, np.ndarray, int]:
+def check_depthwise_weight(
+    x: object, weight: object, spatial_dims: int, name: str = "weight"
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Check a depthwise weight (C * multiplier, 1, *kernel) against x (N, C, *spatial).
 
     Returns x, weight as real arrays and the depth multiplier.
     """
     x = as_real_array(x, "x")
-    weight = as_real_array(weight, "weight")
+    weight = as_real_array(weight, name)
     check_ndim(x, "x", spatial_dims + 2, _LAYOUTS[spatial_dims])
     kernel = ", ".join("k" + d for d in "DHW"[3 - spatial_dims :]) if spatial_dims > 1 else "kL"
-    check_ndim(weight, "weight", spatial_dims + 2, f"(C * depth_multiplier, 1, {kernel})")
+    check_ndim(weight, name, spatial_dims + 2, f"(C * depth_multiplier, 1, {kernel})")
     channels = x.shape[1]
     if weight.shape[1] != 1 or weight.shape[0] % channels:
         raise ValueError(
             f"a depthwise weight for x with C={channels} channels must have shape "
-            f"(C * depth_multiplier, 1, {kernel}) = ({channels}*m, 1, ...), got weight shape {weight.shape}"
+            f"(C * depth_multiplier, 1, {kernel}) = ({channels}*m, 1, ...), got {name} shape {weight.shape}"
         )
     return x, weight, weight.shape[0] // channels
 
 
-def check_pointwise_weight(x: object, weight: object, spatial_dims: int) -> tuple[np.ndarray, np.ndarray]:
-    """Check a pointwise weight (C_out, C_in, 1, ...) against x (N, C_in, *spatial)."""
+def check_pointwise_weight(
+    x: object, weight: object, spatial_dims: int, name: str = "weight", input_name: str = "x"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check a pointwise weight (C_out, C_in, 1, ...) against its input x (N, C_in, *spatial)."""
     x = as_real_array(x, "x")
-    weight = as_real_array(weight, "weight")
+    weight = as_real_array(weight, name)
     check_ndim(x, "x", spatial_dims + 2, _LAYOUTS[spatial_dims])
     ones = ", ".join(["1"] * spatial_dims)
     if weight.ndim != spatial_dims + 2 or weight.shape[2:] != (1,) * spatial_dims or weight.shape[1] != x.shape[1]:
         raise ValueError(
-            f"a pointwise weight for x with C_in={x.shape[1]} channels must have shape "
-            f"(C_out, {x.shape[1]}, {ones}), got weight shape {weight.shape}"
+            f"a pointwise weight for {input_name} with C_in={x.shape[1]} channels must have shape "
+            f"(C_out, {x.shape[1]}, {ones}), got {name} shape {weight.shape}"
         )
     return x, weight
+
+
+def check_separable_arguments(
+    x: object,
+    depthwise_weight: object,
+    pointwise_weight: object,
+    depthwise_bias: Optional[object],
+    pointwise_bias: Optional[object],
+    spatial_dims: int,
+) -> None:
+    """Check a depthwise separable call up front, so that errors name the argument at fault.
+
+    x: (N, C_in, *spatial); depthwise_weight: (C_in * m, 1, *kernel), depthwise_bias: (C_in * m,);
+    pointwise_weight: (C_out, C_in * m, 1, ...), pointwise_bias: (C_out,).
+    """
+    x, depthwise, _ = check_depthwise_weight(x, depthwise_weight, spatial_dims, "depthwise_weight")
+    check_bias(depthwise_bias, depthwise.shape[0], "depthwise_bias")
+    intermediate = np.empty((0, depthwise.shape[0]) + (1,) * spatial_dims)  # only its channel count matters
+    _, pointwise = check_pointwise_weight(
+        intermediate, pointwise_weight, spatial_dims, "pointwise_weight", "the depthwise output"
+    )
+    check_bias(pointwise_bias, pointwise.shape[0], "pointwise_bias")
 
 
 def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:

@@ -17,6 +17,7 @@ The same code serves 1, 2 and 3 spatial dimensions.
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Optional
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy as np
 from ..shapes import ConvGeometry, IntOrTuple, Padding, axis_pass_arguments
 from ._validate import (
     check_depthwise_weight,
+    check_separable_arguments,
     check_pointwise_weight,
     check_spatially_separable_weights,
     pad,
@@ -56,9 +58,10 @@ def _conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims) -
     # Split channels into groups: weight[g] is a (C_out/g, C_in/g) matrix per tap.
     grouped_weight = weight.reshape(groups, c_out // groups, c_in // groups, *geometry.kernel_size)
 
-    y = np.zeros((batch, groups, c_out // groups, int(np.prod(out_size))), dtype=x.dtype)
+    pixels = math.prod(out_size)
+    y = np.zeros((batch, groups, c_out // groups, pixels), dtype=x.dtype)
     for tap in itertools.product(*(range(k) for k in geometry.kernel_size)):
-        shifted = _shifted_input(x_padded, tap, geometry).reshape(batch, groups, c_in // groups, -1)
+        shifted = _shifted_input(x_padded, tap, geometry).reshape(batch, groups, c_in // groups, pixels)
         y += grouped_weight[(..., *tap)] @ shifted  # (G, Co/G, Ci/G) @ (N, G, Ci/G, P) -> (N, G, Co/G, P)
     y = y.reshape(batch, c_out, *out_size)
     if bias is not None:
@@ -100,14 +103,16 @@ def _pointwise_nd(x, weight, bias, stride, spatial_dims) -> np.ndarray:
     x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, 0, 1, 1, spatial_dims)
     sampled = x[(slice(None), slice(None), *(slice(None, None, s) for s in geometry.stride))]
     batch, c_in = sampled.shape[:2]
-    y = weight.reshape(weight.shape[0], c_in) @ sampled.reshape(batch, c_in, -1)  # (N, C_out, P)
-    y = y.reshape(batch, -1, *geometry.output_size)
+    pixels = math.prod(geometry.output_size)
+    y = weight.reshape(weight.shape[0], c_in) @ sampled.reshape(batch, c_in, pixels)  # (N, C_out, P)
+    y = y.reshape(batch, weight.shape[0], *geometry.output_size)
     if bias is not None:
         y += bias.reshape(-1, *(1,) * spatial_dims)
     return y
 
 
 def _separable_nd(x, depthwise_weight, pointwise_weight, depthwise_bias, pointwise_bias, stride, padding, dilation, spatial_dims):
+    check_separable_arguments(x, depthwise_weight, pointwise_weight, depthwise_bias, pointwise_bias, spatial_dims)
     filtered = _depthwise_nd(x, depthwise_weight, depthwise_bias, stride, padding, dilation, spatial_dims)
     return _pointwise_nd(filtered, pointwise_weight, pointwise_bias, 1, spatial_dims)
 

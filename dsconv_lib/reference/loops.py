@@ -17,6 +17,7 @@ import numpy as np
 from ..shapes import ConvGeometry, IntOrTuple, Padding, axis_pass_arguments
 from ._validate import (
     check_depthwise_weight,
+    check_separable_arguments,
     check_pointwise_weight,
     check_spatially_separable_weights,
     pad,
@@ -154,6 +155,7 @@ def separable_conv2d_loops(
     pointwise_weight: (C_out, C_in * m, 1, 1). Stride, padding and dilation belong
     to the depthwise step. Returns y: (N, C_out, H_out, W_out).
     """
+    check_separable_arguments(x, depthwise_weight, pointwise_weight, depthwise_bias, pointwise_bias, 2)
     filtered = depthwise_conv2d_loops(x, depthwise_weight, depthwise_bias, stride, padding, dilation)
     return pointwise_conv2d_loops(filtered, pointwise_weight, pointwise_bias)
 
