@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from hypothesis import example, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dsconv_lib.shapes import ConvGeometry, axis_pass_arguments, conv_geometry, conv_output_size, to_tuple

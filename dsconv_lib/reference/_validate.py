@@ -161,13 +161,23 @@ def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     return np.pad(x, widths)
 
 
-def check_spatially_separable_weights(x: object, column_weight: object, row_weight: object) -> None:
-    """Check column (C, 1, kH, 1) and row (C, 1, 1, kW) weights against x (N, C, H, W)."""
+def check_spatially_separable_weights(
+    x: object, column_weight: object, row_weight: object, stride: IntOrTuple, padding: Padding, dilation: IntOrTuple
+) -> None:
+    """Check column (C, 1, kH, 1) and row (C, 1, 1, kW) weights against x (N, C, H, W).
+
+    The stride, padding and dilation are checked as the user gave them, for the
+    whole (kH, kW) kernel, before they are split into the two passes.
+    """
     x = as_real_array(x, "x")
     check_ndim(x, "x", 4, _LAYOUTS[2])
     channels = x.shape[1]
+    shapes = {}
     for name, array, layout in (("column_weight", column_weight, "(C, 1, kH, 1)"), ("row_weight", row_weight, "(C, 1, 1, kW)")):
         shape = as_real_array(array, name).shape
         expected_ones = (1, 3) if name == "column_weight" else (1, 2)
         if len(shape) != 4 or shape[0] != channels or any(shape[d] != 1 for d in expected_ones):
             raise ValueError(f"{name} for x with C={channels} channels must have shape {layout}, got shape {shape}")
+        shapes[name] = shape
+    kernel = (shapes["column_weight"][2], shapes["row_weight"][3])
+    conv_geometry(x.shape[2:], kernel, stride, padding, dilation, ndim=2)

@@ -208,7 +208,7 @@ def spatially_separable_conv2d(
     x: (N, C, H, W); column_weight: (C, 1, kH, 1); row_weight: (C, 1, 1, kW); bias: (C,).
     Equal to depthwise_conv2d with kernel[c] = outer(column_weight[c], row_weight[c]).
     """
-    check_spatially_separable_weights(x, column_weight, row_weight)
+    check_spatially_separable_weights(x, column_weight, row_weight, stride, padding, dilation)
     column_pass, row_pass = axis_pass_arguments(stride, padding, dilation)
     columns_filtered = _depthwise_nd(x, column_weight, None, spatial_dims=2, **column_pass)
     return _depthwise_nd(columns_filtered, row_weight, bias, spatial_dims=2, **row_pass)

@@ -176,7 +176,7 @@ def spatially_separable_conv2d_loops(
     outer product column_weight[c] x row_weight[c]: kH + kW multiplies per output
     instead of kH * kW.
     """
-    check_spatially_separable_weights(x, column_weight, row_weight)
+    check_spatially_separable_weights(x, column_weight, row_weight, stride, padding, dilation)
     column_pass, row_pass = axis_pass_arguments(stride, padding, dilation)
     columns_filtered = depthwise_conv2d_loops(x, column_weight, None, **column_pass)
     return depthwise_conv2d_loops(columns_filtered, row_weight, bias, **row_pass)
