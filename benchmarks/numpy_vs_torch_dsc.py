@@ -5,7 +5,13 @@ float32, read off dsconv_lib.nn.MobileNetV1 (not typed in here). For each layer
 the script prints the best time of both and their ratio, then the geometric
 mean of the ratios, and writes the figures to benchmarks/results/ as JSON.
 
-    python benchmarks/numpy_vs_torch_dsc.py [--repeats 20] [--output PATH]
+    python benchmarks/numpy_vs_torch_dsc.py [--rounds 5] [--output PATH]
+
+How it times: numpy and torch each keep a pool of worker threads that spin for
+a while after a call. Timed right after the other library, either one loses a
+core to those spinning threads. So the libraries take turns in phases (all 13
+layers with numpy, a pause, all 13 with torch, a pause, and again), and each
+layer's figure is its fastest run over all phases.
 """
 
 from __future__ import annotations
@@ -27,13 +33,15 @@ import torch.nn.functional as F
 from dsconv_lib import reference
 from dsconv_lib.nn import DepthwiseSeparableConv2d, MobileNetV1
 
+PAUSE_S = 0.5  # long enough for the other library's worker threads to stop spinning
+RUNS_PER_PHASE = 10
+
 
 def mobilenet_v1_layers(resolution: int = 224) -> list[dict[str, int]]:
-    """(C_in, H, W, C_out, stride) of every depthwise separable layer of MobileNetV1 1.0."""
-    model = MobileNetV1()
+    """(C_in, size, C_out, stride) of every depthwise separable layer of MobileNetV1 1.0."""
     layers = []
     size = resolution // 2  # after the stride-2 stem
-    for block in model.features:
+    for block in MobileNetV1().features:
         if isinstance(block, DepthwiseSeparableConv2d):
             stride = block.depthwise.stride[0]
             layers.append({"c_in": block.depthwise.in_channels, "size": size,
@@ -42,52 +50,61 @@ def mobilenet_v1_layers(resolution: int = 224) -> list[dict[str, int]]:
     return layers
 
 
-def best_seconds(run: Callable[[], object], repeats: int) -> float:
-    """The fastest of `repeats` runs, after a warm-up.
+def layer_runs(layer: dict[str, int], rng: np.random.Generator) -> tuple[Callable[[], np.ndarray], Callable[[], torch.Tensor]]:
+    """The numpy and the torch version of one layer, on the same random float32 data."""
+    c_in, size, c_out, stride = layer["c_in"], layer["size"], layer["c_out"], layer["stride"]
+    x = rng.standard_normal((1, c_in, size, size), dtype=np.float32)
+    w_dw = rng.standard_normal((c_in, 1, 3, 3), dtype=np.float32)
+    w_pw = rng.standard_normal((c_out, c_in, 1, 1), dtype=np.float32)
+    tx, tdw, tpw = (torch.from_numpy(a) for a in (x, w_dw, w_pw))
 
-    The minimum, not the median: on a shared 2-core machine the slow runs measure
-    other processes (and BLAS threads still spinning from the previous library),
-    not the code under test.
-    """
-    run()  # warm-up: allocations, thread pools, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    def run_numpy() -> np.ndarray:
+        return reference.separable_conv2d(x, w_dw, w_pw, stride=stride, padding=1)
+
+    def run_torch() -> torch.Tensor:
+        with torch.no_grad():
+            return F.conv2d(F.conv2d(tx, tdw, stride=stride, padding=1, groups=c_in), tpw)
+
+    return run_numpy, run_torch
+
+
+def time_phase(runs: list[Callable[[], object]], times: list[list[float]]) -> None:
+    """One phase: every layer once untimed, then RUNS_PER_PHASE timed runs."""
+    time.sleep(PAUSE_S)
+    for run, layer_times in zip(runs, times):
         run()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for _ in range(RUNS_PER_PHASE):
+            start = time.perf_counter()
+            run()
+            layer_times.append(time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=5, help="phases per library")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "numpy_vs_torch_cpu.json")
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
+    layers = mobilenet_v1_layers()
+    pairs = [layer_runs(layer, rng) for layer in layers]
+    numpy_runs, torch_runs = [p[0] for p in pairs], [p[1] for p in pairs]
+    numpy_times: list[list[float]] = [[] for _ in layers]
+    torch_times: list[list[float]] = [[] for _ in layers]
+    for _ in range(args.rounds):
+        time_phase(numpy_runs, numpy_times)
+        time_phase(torch_runs, torch_times)
+
     rows = []
     print(f"{'layer':>5} {'input':>16} {'C_out':>6} {'s':>2} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}")
-    for index, layer in enumerate(mobilenet_v1_layers(), start=1):
-        c_in, size, c_out, stride = layer["c_in"], layer["size"], layer["c_out"], layer["stride"]
-        x = rng.standard_normal((1, c_in, size, size), dtype=np.float32)
-        w_dw = rng.standard_normal((c_in, 1, 3, 3), dtype=np.float32)
-        w_pw = rng.standard_normal((c_out, c_in, 1, 1), dtype=np.float32)
-        tx, tdw, tpw = (torch.from_numpy(a) for a in (x, w_dw, w_pw))
-
-        def run_numpy() -> np.ndarray:
-            return reference.separable_conv2d(x, w_dw, w_pw, stride=stride, padding=1)
-
-        def run_torch() -> torch.Tensor:
-            with torch.no_grad():
-                return F.conv2d(F.conv2d(tx, tdw, stride=stride, padding=1, groups=c_in), tpw)
-
-        error = float(np.max(np.abs(run_numpy() - run_torch().numpy())) / np.max(np.abs(run_torch().numpy())))
-        numpy_s, torch_s = best_seconds(run_numpy, args.repeats), best_seconds(run_torch, args.repeats)
-        ratio = numpy_s / torch_s
-        rows.append({**layer, "numpy_ms": numpy_s * 1e3, "torch_ms": torch_s * 1e3, "ratio": ratio,
-                     "max_relative_error": error})
-        print(f"{index:>5} {f'{c_in}x{size}x{size}':>16} {c_out:>6} {stride:>2} "
-              f"{numpy_s * 1e3:>9.2f} {torch_s * 1e3:>9.2f} {ratio:>6.2f}")
+    for index, (layer, (run_numpy, run_torch)) in enumerate(zip(layers, pairs)):
+        expected = run_torch().numpy()
+        error = float(np.max(np.abs(run_numpy() - expected)) / np.max(np.abs(expected)))
+        numpy_s, torch_s = min(numpy_times[index]), min(torch_times[index])
+        rows.append({**layer, "numpy_ms": numpy_s * 1e3, "torch_ms": torch_s * 1e3,
+                     "ratio": numpy_s / torch_s, "max_relative_error": error})
+        print(f"{index + 1:>5} {'{}x{}x{}'.format(layer['c_in'], layer['size'], layer['size']):>16} "
+              f"{layer['c_out']:>6} {layer['stride']:>2} {numpy_s * 1e3:>9.2f} {torch_s * 1e3:>9.2f} {numpy_s / torch_s:>6.2f}")
 
     geometric_mean = math.exp(statistics.fmean(math.log(r["ratio"]) for r in rows))
     print(f"geometric mean of numpy/torch time ratios: {geometric_mean:.2f}x (target <= 3x)")
@@ -96,7 +113,7 @@ def main() -> None:
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
                     "numpy": np.__version__, "torch": torch.__version__},
-        "repeats": args.repeats,
+        "timed_runs_per_layer_and_library": args.rounds * RUNS_PER_PHASE,
         "layers": rows,
         "geometric_mean_ratio": geometric_mean,
     }

@@ -1,22 +1,23 @@
 """Vectorised convolutions: the same results as `loops.py`, fast enough to use.
 
-The idea: a convolution is a sum over kernel taps. For each tap (p, q) the
-input, shifted by (p * dilation, q * dilation) and sampled every `stride`
-pixels, lines up with the output grid; multiply it by that tap's weights and add.
-That is kH * kW whole-array operations instead of N * C_out * H_out * W_out
-small ones:
+The idea is im2col. Every output value is a dot product between a weight
+vector and the input values under the kernel (its receptive field). Gather
+each output position's receptive field into a column, once, with numpy's
+sliding windows; then all the dot products of a group of channels are one
+matrix multiply, which BLAS does fast:
 
-  - standard and grouped convolution: each tap is a (C_out, C_in) matrix times
-    the shifted input, a BLAS matrix multiply;
-  - depthwise convolution: each tap is one number per channel, a broadcast multiply;
-  - pointwise convolution: a single matrix multiply over all pixels.
+    columns: (N, groups, C_in/groups * kernel taps, output pixels)
+    weights: (groups, C_out/groups, C_in/groups * kernel taps)
+    output = weights @ columns: (N, groups, C_out/groups, output pixels)
 
-The same code serves 1, 2 and 3 spatial dimensions.
+A depthwise convolution is the case groups = C_in (one channel per group, a
+(m, taps) matrix per channel); a pointwise one needs no gathering at all,
+just one (C_out, C_in) matrix over all pixels. The same code serves 1, 2 and 3
+spatial dimensions.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Optional
 
@@ -33,65 +34,49 @@ from ._validate import (
 )
 
 
-def _shifted_input(x_padded: np.ndarray, tap: tuple[int, ...], geometry: ConvGeometry) -> np.ndarray:
-    """The view of x_padded: (N, C, *padded) that kernel tap `tap` multiplies.
+def _im2col(x_padded: np.ndarray, geometry: ConvGeometry, groups: int) -> np.ndarray:
+    """Gather receptive fields into columns.
 
-    Returns (N, C, *output_size): element [..., i, j] is x_padded[..., i*sh + p*dh, j*sw + q*dw].
+    x_padded: (N, C, *padded) -> (N, groups, C/groups * prod(kernel), prod(output)),
+    where column p holds, channel by channel and tap by tap, the input values that
+    output pixel p sees.
     """
-    index = [slice(None), slice(None)]
-    for t, s, d, out in zip(tap, geometry.stride, geometry.dilation, geometry.output_size):
-        start = t * d
-        index.append(slice(start, start + s * (out - 1) + 1, s))
-    return x_padded[tuple(index)]
+    batch, channels = x_padded.shape[:2]
+    ndim = len(geometry.kernel_size)
+    spatial_axes = tuple(range(2, 2 + ndim))
+    # Every window of the dilated kernel's span: (N, C, *positions, *span).
+    windows = np.lib.stride_tricks.sliding_window_view(x_padded, geometry.effective_kernel_size, axis=spatial_axes)
+    # Keep the output positions (every stride-th) and the taps (every dilation-th): (N, C, *out, *kernel).
+    windows = windows[(..., *(slice(None, None, s) for s in geometry.stride),
+                       *(slice(None, None, d) for d in geometry.dilation))]
+    # Order (N, C, *kernel, *out), so that the copy below runs along output rows.
+    windows = np.moveaxis(windows, tuple(range(2 + ndim, 2 + 2 * ndim)), spatial_axes)
+    taps, pixels = math.prod(geometry.kernel_size), math.prod(geometry.output_size)
+    return windows.reshape(batch, groups, channels // groups * taps, pixels)  # the one copy
 
 
 def _conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims) -> np.ndarray:
-    """Grouped convolution over `spatial_dims` dimensions, as a sum of per-tap matmuls.
+    """Grouped convolution over `spatial_dims` dimensions: im2col, then a matmul per group.
 
     x: (N, C_in, *spatial); weight: (C_out, C_in / groups, *kernel) -> (N, C_out, *out).
     """
     x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, padding, dilation, groups, spatial_dims)
-    x_padded = pad(x, geometry)
-    batch, c_in = x.shape[:2]
-    c_out = weight.shape[0]
-    out_size = geometry.output_size
-    # Split channels into groups: weight[g] is a (C_out/g, C_in/g) matrix per tap.
-    grouped_weight = weight.reshape(groups, c_out // groups, c_in // groups, *geometry.kernel_size)
-
-    pixels = math.prod(out_size)
-    y = np.zeros((batch, groups, c_out // groups, pixels), dtype=x.dtype)
-    for tap in itertools.product(*(range(k) for k in geometry.kernel_size)):
-        shifted = _shifted_input(x_padded, tap, geometry).reshape(batch, groups, c_in // groups, pixels)
-        y += grouped_weight[(..., *tap)] @ shifted  # (G, Co/G, Ci/G) @ (N, G, Ci/G, P) -> (N, G, Co/G, P)
-    y = y.reshape(batch, c_out, *out_size)
+    batch, c_out = x.shape[0], weight.shape[0]
+    columns = _im2col(pad(x, geometry), geometry, groups)  # (N, G, C_in/G * taps, P)
+    grouped_weight = weight.reshape(groups, c_out // groups, -1)  # (G, C_out/G, C_in/G * taps)
+    y = (grouped_weight @ columns).reshape(batch, c_out, *geometry.output_size)
     if bias is not None:
         y += bias.reshape(-1, *(1,) * spatial_dims)
     return y
 
 
 def _depthwise_nd(x, weight, bias, stride, padding, dilation, spatial_dims) -> np.ndarray:
-    """Depthwise convolution over `spatial_dims` dimensions, as a sum of per-tap broadcasts.
+    """Depthwise convolution: the grouped convolution with one group per input channel.
 
     x: (N, C, *spatial); weight: (C * m, 1, *kernel) -> (N, C * m, *out).
     """
-    x, weight, multiplier = check_depthwise_weight(x, weight, spatial_dims)
-    batch, channels = x.shape[:2]
-    x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, padding, dilation, channels, spatial_dims)
-    x_padded = pad(x, geometry)
-    # weight[c, k] is the k-th filter of channel c; broadcast it over batch and space.
-    per_channel = weight.reshape(channels, multiplier, *geometry.kernel_size)
-    space = (1,) * spatial_dims
-
-    y = np.zeros((batch, channels, multiplier, *geometry.output_size), dtype=x.dtype)
-    product = np.empty_like(y)
-    for tap in itertools.product(*(range(k) for k in geometry.kernel_size)):
-        shifted = _shifted_input(x_padded, tap, geometry)[:, :, None]  # (N, C, 1, *out)
-        np.multiply(per_channel[(..., *tap)].reshape(channels, multiplier, *space), shifted, out=product)
-        y += product
-    y = y.reshape(batch, channels * multiplier, *geometry.output_size)
-    if bias is not None:
-        y += bias.reshape(-1, *space)
-    return y
+    x, weight, _ = check_depthwise_weight(x, weight, spatial_dims)
+    return _conv_nd(x, weight, bias, stride, padding, dilation, x.shape[1], spatial_dims)
 
 
 def _pointwise_nd(x, weight, bias, stride, spatial_dims) -> np.ndarray:
