@@ -1,1 +1,14 @@
-"""dsconv_lib: depthwise separable convolutions, from numpy loops to MobileNet."""
+"""dsconv_lib: depthwise separable convolutions, from numpy loops to MobileNet.
+
+The library behind the dsconv-course book and exercises:
+
+- `dsconv_lib.shapes`     convolution geometry: output sizes, padding, argument checks
+- `dsconv_lib.reference`  numpy convolutions with torch's semantics, as loops and vectorised
+- `dsconv_lib.cost`       every cost formula (params, MACs, bytes), the roofline, profile()
+- `dsconv_lib.nn`         torch blocks: depthwise separable convs, SE, Inception, Xception, MobileNets
+- `dsconv_lib.factorize`  the linear-algebra view: equivalent kernels, SVD approximations
+
+Importing dsconv_lib, shapes, reference, cost or factorize does not import torch.
+"""
+
+__version__ = "0.1.0"
