@@ -7,6 +7,7 @@ The library behind the dsconv-course book and exercises:
 - `dsconv_lib.cost`       every cost formula (params, MACs, bytes), the roofline, profile()
 - `dsconv_lib.nn`         torch blocks: depthwise separable convs, SE, Inception, Xception, MobileNets
 - `dsconv_lib.factorize`  the linear-algebra view: equivalent kernels, SVD approximations
+- `dsconv_lib.widgets`    the book's interactive views (live in Jupyter/Colab, static in the book)
 
 Importing dsconv_lib, shapes, reference, cost or factorize does not import torch.
 """

@@ -1,0 +1,230 @@
+"""Interactive views for the book: live in Jupyter and Colab, static in the built book.
+
+- `cost_explorer()`: the cost of a standard and a depthwise separable convolution
+  over C_in, C_out, k, H and W, and their ratio.
+- `kernel_rank_viewer(kernel=None)`: a 2D kernel, its singular values and its best
+  column x row (rank-1) approximation.
+
+The built book is static HTML, where a live widget would have no kernel behind
+it. When the environment variable DSCONV_STATIC_WIDGETS is "1" (the book build
+sets it), or ipywidgets is not installed, each function returns a static view
+of the same content instead. matplotlib and ipywidgets are imported only here,
+inside the functions, so that importing dsconv_lib stays light.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+from . import cost
+from .factorize import spatial_factors
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def static_mode() -> bool:
+    """True when views should be static: DSCONV_STATIC_WIDGETS=1, or no ipywidgets."""
+    if os.environ.get("DSCONV_STATIC_WIDGETS") == "1":
+        return True
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+class StaticView:
+    """HTML (and a PNG figure) that Jupyter and Jupyter Book display as a cell output."""
+
+    def __init__(self, body_html: str, figure: "Optional[Figure]" = None, note: str = "") -> None:
+        self.body_html = body_html
+        self.figure_png = _png(figure) if figure is not None else None
+        self.note = note
+
+    def _repr_html_(self) -> str:
+        image = ""
+        if self.figure_png is not None:
+            encoded = base64.b64encode(self.figure_png).decode("ascii")
+            image = f'<img src="data:image/png;base64,{encoded}" alt="figure" style="max-width:100%">'
+        note = f"<p><em>{html.escape(self.note)}</em></p>" if self.note else ""
+        return f"<div>{self.body_html}{image}{note}</div>"
+
+
+def _png(figure: "Figure") -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- cost explorer
+
+
+def cost_comparison(c_in: int, c_out: int, k: int, h: int, w: int) -> dict[str, float]:
+    """Standard against depthwise separable cost of one layer ('same' padding, stride 1).
+
+    Returns params and MACs of both, the measured MAC ratio and its closed form
+    1/C_out + 1/k^2, all from dsconv_lib.cost.
+    """
+    size = (h, w)
+    standard = cost.conv(c_in, c_out, k, size, padding=k // 2)
+    separable = cost.separable_conv(c_in, c_out, k, size, padding=k // 2)
+    return {
+        "standard_params": standard.params,
+        "standard_macs": standard.macs,
+        "separable_params": separable.params,
+        "separable_macs": separable.macs,
+        "ratio": separable.macs / standard.macs,
+        "closed_form": cost.separable_ratio_closed_form(c_out, k),
+    }
+
+
+def _comparison_table(c_in: int, c_out: int, k: int, h: int, w: int) -> str:
+    numbers = cost_comparison(c_in, c_out, k, h, w)
+    rows = [
+        ("standard", numbers["standard_params"], numbers["standard_macs"]),
+        ("depthwise separable", numbers["separable_params"], numbers["separable_macs"]),
+    ]
+    body = "".join(
+        f"<tr><td>{name}</td><td style='text-align:right'>{p:,}</td><td style='text-align:right'>{m:,}</td></tr>"
+        for name, p, m in rows
+    )
+    return (
+        f"<p>C_in = {c_in}, C_out = {c_out}, k = {k}, H x W = {h} x {w} ('same' padding, stride 1)</p>"
+        "<table><thead><tr><th>layer</th><th>params</th><th>MACs</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+        f"<p>ratio separable / standard = {numbers['ratio']:.4f}; "
+        f"1/C_out + 1/k&sup2; = {numbers['closed_form']:.4f}; "
+        f"{1 / numbers['ratio']:.1f} times fewer MACs</p>"
+    )
+
+
+def _ratio_figure(c_out: int, k: int) -> "Figure":
+    """The ratio against C_out for k = 3, 5, 7, with the chosen layer marked."""
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6, 3.5))
+    channels = np.unique(np.geomspace(1, 2048, 200).astype(int))
+    for kernel in (3, 5, 7):
+        ratios = [cost.separable_ratio_closed_form(int(c), kernel) for c in channels]
+        axis.plot(channels, ratios, label=f"k = {kernel}")
+        axis.axhline(1 / kernel**2, color="grey", linewidth=0.5, linestyle=":")
+    axis.plot([c_out], [cost.separable_ratio_closed_form(c_out, k)], "ko", label="this layer")
+    axis.set(xscale="log", yscale="log", xlabel="output channels C_out",
+             ylabel="MACs separable / standard", title="1/C_out + 1/k² (dotted: 1/k²)")
+    axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def cost_explorer(c_in: int = 128, c_out: int = 128, k: int = 3, h: int = 56, w: int = 56) -> object:
+    """Sliders over C_in, C_out, k, H, W showing both costs and their ratio.
+
+    Live (an ipywidgets box) in Jupyter and Colab; a StaticView of the given
+    configuration in the built book.
+    """
+    if static_mode():
+        return StaticView(
+            _comparison_table(c_in, c_out, k, h, w),
+            _ratio_figure(c_out, k),
+            note="Run this page in Colab or Jupyter to move the sliders.",
+        )
+    import ipywidgets as widgets
+    from IPython.display import HTML, display
+
+    controls = {
+        "c_in": widgets.IntSlider(value=c_in, min=1, max=1024, description="C_in"),
+        "c_out": widgets.IntSlider(value=c_out, min=1, max=1024, description="C_out"),
+        "k": widgets.Dropdown(options=[1, 3, 5, 7, 9], value=k, description="k"),
+        "h": widgets.IntSlider(value=h, min=1, max=224, description="H"),
+        "w": widgets.IntSlider(value=w, min=1, max=224, description="W"),
+    }
+    output = widgets.Output()
+
+    def redraw(**values: int) -> None:
+        import matplotlib.pyplot as plt
+
+        with output:
+            output.clear_output(wait=True)
+            display(HTML(_comparison_table(**values)))
+            figure = _ratio_figure(values["c_out"], values["k"])
+            display(figure)
+            plt.close(figure)
+
+    widgets.interactive_output(redraw, controls)
+    return widgets.VBox([widgets.HBox(list(controls.values())[:3]), widgets.HBox(list(controls.values())[3:]), output])
+
+
+# ----------------------------------------------------------------------------- kernel rank viewer
+
+
+def preset_kernels() -> dict[str, np.ndarray]:
+    """Kernels to look at: separable ones (Gaussian, Sobel, box) and others (Laplacian, random)."""
+    binomial = np.array([1.0, 4.0, 6.0, 4.0, 1.0])
+    return {
+        "Gaussian 5x5": np.outer(binomial, binomial) / binomial.sum() ** 2,
+        "Sobel (x)": np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]),
+        "box 3x3": np.full((3, 3), 1 / 9),
+        "Laplacian": np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]),
+        "random 5x5": np.random.default_rng(0).standard_normal((5, 5)),
+    }
+
+
+def _kernel_figure(kernels: dict[str, np.ndarray]) -> "Figure":
+    """One row per kernel: the kernel, its singular values, its best rank-1 approximation."""
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(len(kernels), 3, figsize=(9, 2.6 * len(kernels)), squeeze=False)
+    for row, (name, kernel) in zip(axes, kernels.items()):
+        factors = spatial_factors(kernel)
+        approximation = np.outer(factors.column, factors.row)
+        limit = float(np.abs(kernel).max()) or 1.0
+        row[0].imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        row[0].set_title(f"{name}: kernel")
+        row[1].bar(range(1, len(factors.singular_values) + 1), factors.singular_values, color="tab:blue")
+        row[1].set(title="singular values", xlabel="index", xticks=range(1, len(factors.singular_values) + 1))
+        row[2].imshow(approximation, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        row[2].set_title(f"column x row, error {factors.relative_error:.1%}")
+        for axis in (row[0], row[2]):
+            axis.set_xticks([])
+            axis.set_yticks([])
+    figure.tight_layout()
+    return figure
+
+
+def kernel_rank_viewer(kernel: Optional[np.ndarray] = None) -> object:
+    """A 2D kernel, its singular values and its best column x row approximation.
+
+    kernel: (kH, kW), or None for a choice of presets. Live (a dropdown) in
+    Jupyter and Colab; a StaticView (every preset, or the given kernel) in the
+    built book.
+    """
+    kernels = preset_kernels() if kernel is None else {"your kernel": np.asarray(kernel, dtype=float)}
+    if static_mode():
+        return StaticView("", _kernel_figure(kernels), note="Run this page in Colab or Jupyter to pick a kernel.")
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    choice = widgets.Dropdown(options=list(kernels), description="kernel")
+    output = widgets.Output()
+
+    def redraw(name: str) -> None:
+        import matplotlib.pyplot as plt
+
+        with output:
+            output.clear_output(wait=True)
+            figure = _kernel_figure({name: kernels[name]})
+            display(figure)
+            plt.close(figure)
+
+    widgets.interactive_output(redraw, {"name": choice})
+    return widgets.VBox([choice, output])
