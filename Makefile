@@ -1,7 +1,11 @@
-# Set-up on a fresh machine (needs only python3 and make):
-#   make book   build the book into _build/html (strict: a Sphinx warning or a
-#               notebook cell error fails the build)
-#   make test   run the test suite
+# Set-up on a fresh machine (needs python3, make, and node/npm for the book's MathJax):
+#   make book   build the book into _build/html (strict: a Sphinx warning, any
+#               line of the build log with WARNING or ERROR, or a notebook cell
+#               error fails the build)
+#   make test   run the test suite; it includes building the book (make book),
+#               opening every page in headless Chromium (/usr/bin/chromium) and
+#               running every chapter in a fresh kernel. Deselect those slow
+#               tests with: .venv/bin/python -m pytest -m "not book"
 # Both first create .venv and install requirements.txt into it; the install is
 # redone only when requirements.txt or pyproject.toml change.
 
@@ -24,11 +28,30 @@ BUILD := _build
 CACHE := $(BUILD)/.jupyter_cache
 CACHE_STAMP := $(BUILD)/.cache-inputs
 LIB_SOURCES := $(shell find dsconv_lib -name '*.py' 2>/dev/null)
+# The build's output, kept for tests/test_book.py and for reading after a failure.
+BOOK_LOG := $(BUILD)/book-build.log
+# scripts/check_book_log.py then fails the build on any WARNING/ERROR line in
+# the log (also those --warningiserror does not count, and Python warnings).
+
+# The book loads nothing from a CDN: MathJax is served with it. npm installs the
+# pinned release into $(BUILD)/npm, and the parts the browser loads (the combined
+# tex-mml-chtml component, the fonts and the components it loads on demand) are
+# copied to $(MATHJAX_DIR), which _config.yml's html_extra_path publishes as
+# _build/html/mathjax/ (mathjax_path points there).
+MATHJAX_VERSION := 3.2.2
+NPM_PREFIX := $(BUILD)/npm
+VENDOR := $(BUILD)/vendor
+MATHJAX_DIR := $(VENDOR)/mathjax
+MATHJAX_STAMP := $(VENDOR)/.mathjax-$(MATHJAX_VERSION)
 
 .PHONY: book test venv
 
-book: venv $(CACHE_STAMP)
-	$(VENV)/bin/jupyter-book build . --all --warningiserror --keep-going
+# DSCONV_STATIC_WIDGETS=1: in the built book the course's widgets (dsconv_lib.widgets)
+# render a static figure; live ones would need a kernel and ipywidgets' JavaScript.
+book: venv $(CACHE_STAMP) $(MATHJAX_STAMP)
+	@echo "Building the book into $(BUILD)/html (log: $(BOOK_LOG))"
+	DSCONV_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build . --all --warningiserror --keep-going 2>&1 | tee $(BOOK_LOG)
+	$(VENV_PYTHON) scripts/check_book_log.py $(BOOK_LOG)
 
 test: venv
 	$(VENV_PYTHON) -m pytest
@@ -48,4 +71,15 @@ $(INSTALL_STAMP): requirements.txt pyproject.toml | $(VENV_PYTHON)
 $(CACHE_STAMP): $(LIB_SOURCES) requirements.txt pyproject.toml
 	rm -rf $(CACHE)
 	mkdir -p $(BUILD)
+	touch $@
+
+# Private: the files the built book serves itself (MathJax).
+$(MATHJAX_STAMP):
+	@command -v npm >/dev/null || { echo "make book needs npm (node.js) to install MathJax; on Debian: apt-get install nodejs npm" >&2; exit 1; }
+	@echo "Installing MathJax $(MATHJAX_VERSION) into $(MATHJAX_DIR)"
+	rm -rf $(NPM_PREFIX) $(VENDOR)
+	mkdir -p $(NPM_PREFIX) $(MATHJAX_DIR)
+	npm install --prefix $(NPM_PREFIX) --no-save --no-package-lock --no-audit --no-fund --loglevel=error mathjax@$(MATHJAX_VERSION)
+	cd $(NPM_PREFIX)/node_modules/mathjax/es5 && cp -R tex-mml-chtml.js input output ui a11y sre $(CURDIR)/$(MATHJAX_DIR)/
+	cp $(NPM_PREFIX)/node_modules/mathjax/LICENSE $(MATHJAX_DIR)/
 	touch $@

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 
 from dsconv_lib import reference
 from dsconv_lib.nn import DepthwiseSeparableConv2d, MobileNetV1
+from dsconv_lib.timing import best_time
 
 PAUSE_S = 0.5  # long enough for the other library's worker threads to stop spinning
 RUNS_PER_PHASE = 10
@@ -68,15 +69,11 @@ def layer_runs(layer: dict[str, int], rng: np.random.Generator) -> tuple[Callabl
     return run_numpy, run_torch
 
 
-def time_phase(runs: list[Callable[[], object]], times: list[list[float]]) -> None:
-    """One phase: every layer once untimed, then RUNS_PER_PHASE timed runs."""
+def time_phase(runs: list[Callable[[], object]], best: list[float]) -> None:
+    """One phase: after a pause, every layer's fastest of RUNS_PER_PHASE runs (after a warm-up)."""
     time.sleep(PAUSE_S)
-    for run, layer_times in zip(runs, times):
-        run()
-        for _ in range(RUNS_PER_PHASE):
-            start = time.perf_counter()
-            run()
-            layer_times.append(time.perf_counter() - start)
+    for index, run in enumerate(runs):
+        best[index] = min(best[index], best_time(run, repeats=RUNS_PER_PHASE, rounds=1))
 
 
 def main() -> None:
@@ -89,18 +86,17 @@ def main() -> None:
     layers = mobilenet_v1_layers()
     pairs = [layer_runs(layer, rng) for layer in layers]
     numpy_runs, torch_runs = [p[0] for p in pairs], [p[1] for p in pairs]
-    numpy_times: list[list[float]] = [[] for _ in layers]
-    torch_times: list[list[float]] = [[] for _ in layers]
+    numpy_best, torch_best = [math.inf] * len(layers), [math.inf] * len(layers)
     for _ in range(args.rounds):
-        time_phase(numpy_runs, numpy_times)
-        time_phase(torch_runs, torch_times)
+        time_phase(numpy_runs, numpy_best)
+        time_phase(torch_runs, torch_best)
 
     rows = []
     print(f"{'layer':>5} {'input':>16} {'C_out':>6} {'s':>2} {'numpy ms':>9} {'torch ms':>9} {'ratio':>6}")
     for index, (layer, (run_numpy, run_torch)) in enumerate(zip(layers, pairs)):
         expected = run_torch().numpy()
         error = float(np.max(np.abs(run_numpy() - expected)) / np.max(np.abs(expected)))
-        numpy_s, torch_s = min(numpy_times[index]), min(torch_times[index])
+        numpy_s, torch_s = numpy_best[index], torch_best[index]
         rows.append({**layer, "numpy_ms": numpy_s * 1e3, "torch_ms": torch_s * 1e3,
                      "ratio": numpy_s / torch_s, "max_relative_error": error})
         print(f"{index + 1:>5} {'{}x{}x{}'.format(layer['c_in'], layer['size'], layer['size']):>16} "

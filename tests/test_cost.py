@@ -190,6 +190,13 @@ def test_ratio_equals_closed_form_for_any_configuration(cfg):
     assert sep.params / std.params == pytest.approx(1 / cfg["c_out"] + 1 / k**2, rel=1e-12)
 
 
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_ratio_with_depth_multiplier_scales_by_m(m):
+    measured = cost.separable_to_standard_ratio(24, 40, 5, 19, padding=2, stride=2, depth_multiplier=m)
+    assert measured == pytest.approx(cost.separable_ratio_closed_form(40, 5, depth_multiplier=m), rel=1e-12)
+    assert measured == pytest.approx(m * (1 / 40 + 1 / 25), rel=1e-12)
+
+
 def test_ratio_closed_form_rectangular_kernel_and_known_value():
     assert cost.separable_ratio_closed_form(64, (3, 5)) == pytest.approx(1 / 64 + 1 / 15)
     assert cost.separable_to_standard_ratio(32, 64, (3, 5), (20, 30), padding=(1, 2)) == pytest.approx(1 / 64 + 1 / 15)

@@ -304,25 +304,31 @@ def separable_to_standard_ratio(
     c_out: int,
     kernel_size: IntOrTuple,
     input_size: Size,
+    *,
+    depth_multiplier: int = 1,
     **conv_arguments: object,
 ) -> float:
     """MACs of a depthwise separable convolution over those of the standard one it replaces.
 
-    Same c_in, c_out, kernel, stride, padding and dilation (passed on as keywords).
+    Same c_in, c_out, kernel, stride, padding and dilation (passed on as keywords);
+    depth_multiplier belongs to the separable one.
     """
-    separable = separable_conv(c_in, c_out, kernel_size, input_size, **conv_arguments)  # type: ignore[arg-type]
+    separable = separable_conv(
+        c_in, c_out, kernel_size, input_size, depth_multiplier=depth_multiplier, **conv_arguments  # type: ignore[arg-type]
+    )
     standard = conv(c_in, c_out, kernel_size, input_size, **conv_arguments)  # type: ignore[arg-type]
     return separable.macs / standard.macs
 
 
-def separable_ratio_closed_form(c_out: int, kernel_size: IntOrTuple) -> float:
-    """The DSC/standard cost ratio in closed form: 1/C_out + 1/(kH * kW).
+def separable_ratio_closed_form(c_out: int, kernel_size: IntOrTuple, depth_multiplier: int = 1) -> float:
+    """The DSC/standard cost ratio in closed form: m * (1/C_out + 1/(kH * kW)).
 
     With P output pixels, the standard convolution costs P * C_in * C_out * kH * kW
-    MACs; the separable one P * C_in * kH * kW (depthwise) + P * C_in * C_out
+    MACs; the separable one P * C_in * m * kH * kW (depthwise) + P * C_in * m * C_out
     (pointwise). Dividing, P and C_in cancel:
-        (C_in kH kW + C_in C_out) / (C_in C_out kH kW) = 1/C_out + 1/(kH kW).
-    The same ratio holds for parameters (without biases). An int kernel_size is square.
+        (C_in m kH kW + C_in m C_out) / (C_in C_out kH kW) = m * (1/C_out + 1/(kH kW)),
+    which is 1/C_out + 1/k^2 for the usual m = 1 and a k x k kernel. The same ratio
+    holds for parameters (without biases). An int kernel_size is square.
     """
     kernel = to_tuple(kernel_size, 2, "kernel_size") if isinstance(kernel_size, int) else tuple(kernel_size)
-    return 1 / c_out + 1 / math.prod(kernel)
+    return depth_multiplier * (1 / c_out + 1 / math.prod(kernel))
