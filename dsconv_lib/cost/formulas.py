@@ -127,8 +127,7 @@ def pointwise_conv(
 
         params = C_in * C_out,   MACs = batch * prod(out) * C_in * C_out
     """
-    size = _spatial(input_size)
-    return conv(c_in, c_out, 1, size, stride=stride, bias=bias, batch=batch, bytes_per_element=bytes_per_element)
+    return conv(c_in, c_out, 1, input_size, stride=stride, bias=bias, batch=batch, bytes_per_element=bytes_per_element)
 
 
 def _output_size(input_size: Size, kernel_size: IntOrTuple, *, stride: IntOrTuple = 1,
