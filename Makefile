@@ -83,3 +83,11 @@ $(MATHJAX_STAMP):
 	cd $(NPM_PREFIX)/node_modules/mathjax/es5 && cp -R tex-mml-chtml.js input output ui a11y sre $(CURDIR)/$(MATHJAX_DIR)/
 	cp $(NPM_PREFIX)/node_modules/mathjax/LICENSE $(MATHJAX_DIR)/
 	touch $@
+
+# Regenerate the student notebooks (exercises/) from the instructor ones (solutions/)
+# with nbgrader, then check that every solution scores full marks and every blank
+# exercise zero. See README.md, "Exercises and grading".
+.PHONY: exercises
+exercises: venv
+	$(VENV_PYTHON) -m dsconv_lib.course generate
+	$(VENV_PYTHON) -m dsconv_lib.course validate

@@ -57,18 +57,7 @@ RTOL, ATOL = 1e-10, 1e-12  # float64 against float64
 PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The machine is shared: keep torch to one thread here, and restore it afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(autouse=True)
-def _seed():
-    torch.manual_seed(0)
+pytestmark = pytest.mark.usefixtures("torch_one_thread", "torch_seed")
 
 
 def _all_of(*fragments: str) -> str:

@@ -4,6 +4,10 @@ A depthwise step filters each channel on its own (groups = C_in), a pointwise
 step mixes channels with a 1x1 convolution. Optional normalisation and
 activation sit between the steps and after, and an optional Squeeze-and-
 Excitation block after either step.
+
+backend="auto" or "triton" (2D only, with nothing between the steps) runs the two
+steps as one call of dsconv_lib.gpu.separable_conv2d: on a GPU, the fused kernel
+where it is faster. The default, "torch", calls the two conv modules.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Callable, Optional, Union
 import torch
 from torch import nn
 
+from ..gpu import BACKENDS
+from ..gpu import separable_conv2d as fused_separable_conv2d
 from ..shapes import to_tuple
 from .squeeze_excite import SqueezeExcite
 
@@ -41,6 +47,7 @@ class _DepthwiseSeparableConvNd(nn.Module):
         activation_after: bool = True,
         se_after: Optional[str] = None,
         se_reduction: int = 4,
+        backend: str = "torch",
     ) -> None:
         """
         in_channels, out_channels: C_in and C_out.
@@ -55,6 +62,11 @@ class _DepthwiseSeparableConvNd(nn.Module):
         activation_after: False leaves the output linear (MobileNetV2's linear bottleneck).
         se_after: None, "depthwise" or "pointwise": where a SqueezeExcite block sits.
         se_reduction: the SE block's reduction ratio r.
+        backend: "torch" calls the depthwise and pointwise modules one after the other;
+            "auto" or "triton" computes both steps with dsconv_lib.gpu.separable_conv2d (the
+            fused kernel on a GPU: see there). Only for 2D blocks with nothing between the
+            steps (no norm/activation between them, se_after != "depthwise"). The modules'
+            forward hooks (cost.profile) do not fire then.
         """
         super().__init__()
         if se_after not in (None, "depthwise", "pointwise"):
@@ -66,6 +78,17 @@ class _DepthwiseSeparableConvNd(nn.Module):
         if padding is None:
             padding = tuple(d * (k - 1) // 2 for k, d in zip(kernel, dilations))
         mid_channels = in_channels * depth_multiplier
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend != "torch":
+            between = norm_act_between and (norm_layer is not None or activation is not None)
+            if self.spatial_dims != 2 or between or se_after == "depthwise":
+                raise ValueError(
+                    f"backend={backend!r} fuses the two steps, so it needs a 2D block with nothing between "
+                    f"them; got spatial_dims={self.spatial_dims}, norm/activation between the steps: {between}, "
+                    f"se_after={se_after!r}. Use backend='torch', or norm_act_between=False"
+                )
+        self.backend = backend
 
         self.depthwise = self.conv_type(
             in_channels, mid_channels, kernel, stride=stride, padding=padding,
@@ -82,10 +105,16 @@ class _DepthwiseSeparableConvNd(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, C_in, *spatial) -> (N, C_out, *spatial_out)."""
-        x = self.act1(self.norm1(self.depthwise(x)))
-        if self.se_after == "depthwise":
-            x = self.se(x)
-        x = self.act2(self.norm2(self.pointwise(x)))
+        if self.backend == "torch":
+            x = self.act1(self.norm1(self.depthwise(x)))
+            if self.se_after == "depthwise":
+                x = self.se(x)
+            x = self.pointwise(x)
+        else:
+            dw, pw = self.depthwise, self.pointwise
+            x = fused_separable_conv2d(x, dw.weight, pw.weight, None, pw.bias, stride=dw.stride,
+                                       padding=dw.padding, dilation=dw.dilation, backend=self.backend)
+        x = self.act2(self.norm2(x))
         if self.se_after == "pointwise":
             x = self.se(x)
         return x

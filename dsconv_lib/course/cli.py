@@ -1,0 +1,208 @@
+"""`dsconv-course`: generate, validate and grade the exercises (see dsconv_lib.course)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Optional
+
+VOLATILE_NOTEBOOK_METADATA = ("colab", "widgets", "toc", "vscode")
+VOLATILE_CELL_METADATA = ("execution", "colab", "outputId", "collapsed", "scrolled", "trusted")
+
+
+def normalise(notebook: dict) -> dict:
+    """A notebook without what changes from one save or run to the next (outputs, timings, UI state)."""
+    notebook = json.loads(json.dumps(notebook))
+    for key in VOLATILE_NOTEBOOK_METADATA:
+        notebook.get("metadata", {}).pop(key, None)
+    for cell in notebook.get("cells", []):
+        for key in VOLATILE_CELL_METADATA:
+            cell.get("metadata", {}).pop(key, None)
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+    return notebook
+
+
+def generate(repo: Path, out: Path, assignments: Optional[list[str]] = None) -> list[Path]:
+    """Write the student versions of `assignments` (all by default) to out/<assignment>/, via nbgrader."""
+    import nbformat
+
+    from .grading import Course, assignment_notebooks
+
+    ids = assignments or list(assignment_notebooks(repo))
+    written = []
+    with tempfile.TemporaryDirectory(prefix="dsconv-generate-") as tmp:
+        course = Course(repo, Path(tmp), ids)
+        for assignment in ids:
+            course.generate(assignment)
+            target = out / assignment
+            if target.exists():
+                shutil.rmtree(target)
+            target.mkdir(parents=True)
+            for name in course.notebooks[assignment]:
+                notebook = nbformat.read(course.release_path(assignment, name), as_version=4)
+                notebook = nbformat.from_dict(normalise(notebook))
+                nbformat.write(notebook, target / name)
+                written.append(target / name)
+    return written
+
+
+def drift(repo: Path, fresh: Path, committed: Path) -> list[str]:
+    """What differs between freshly generated student notebooks and the committed ones."""
+    differences = []
+    fresh_files = {p.relative_to(fresh) for p in fresh.rglob("*.ipynb")}
+    committed_files = {p.relative_to(committed) for p in committed.rglob("*.ipynb")
+                       if ".ipynb_checkpoints" not in p.parts}
+    for missing in sorted(fresh_files - committed_files):
+        differences.append(f"{missing}: missing from {committed.name}/")
+    for extra in sorted(committed_files - fresh_files):
+        differences.append(f"{extra}: in {committed.name}/ but not generated from solutions/")
+    for name in sorted(fresh_files & committed_files):
+        a = normalise(json.loads((fresh / name).read_text(encoding="utf-8")))
+        b = normalise(json.loads((committed / name).read_text(encoding="utf-8")))
+        if a != b:
+            differences.append(f"{name}: differs from a fresh generation")
+    return differences
+
+
+def cmd_generate(args) -> int:
+    from .grading import find_repository
+
+    repo = args.repo or find_repository()
+    committed = repo / "exercises"
+    if args.check:
+        with tempfile.TemporaryDirectory(prefix="dsconv-check-") as tmp:
+            generate(repo, Path(tmp))
+            differences = drift(repo, Path(tmp), committed)
+        if differences:
+            print("exercises/ is out of date with solutions/; run `dsconv-course generate`:")
+            print("\n".join(f"  {d}" for d in differences))
+            return 1
+        print("exercises/ is up to date with solutions/")
+        return 0
+    for path in generate(repo, committed, args.assignment or None):
+        print(f"wrote {path.relative_to(repo)}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .grading import Course, assignment_notebooks, find_repository, grade_batch
+    from .submissions import Collection, Submission
+
+    repo = args.repo or find_repository()
+    ids = args.assignment or list(assignment_notebooks(repo))
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="dsconv-validate-") as tmp:
+        course = Course(repo, Path(tmp), ids, timeout=args.timeout)
+        collection = Collection()
+        for assignment in ids:
+            course.generate(assignment)
+            for name in course.notebooks[assignment]:
+                solution = repo / "solutions" / assignment / name
+                blank = repo / "exercises" / assignment / name
+                collection.submissions.append(Submission("solution", assignment, solution, str(solution.relative_to(repo))))
+                if blank.is_file():
+                    collection.submissions.append(Submission("blank", assignment, blank, str(blank.relative_to(repo))))
+                else:
+                    failures.append(f"{blank.relative_to(repo)} is missing: run `dsconv-course generate`")
+        results = grade_batch(course, collection)
+    for r in results:
+        expected = r.max_score if r.student_id == "solution" else 0
+        ok = r.status == "graded" and r.score == expected and r.max_score
+        print(f"{'ok  ' if ok else 'FAIL'} {r.original}: {r.score} / {r.max_score} (expected {expected}), "
+              f"graded in {r.seconds:.2f} s"
+              + (f"  [{'; '.join(r.problems)}]" if r.problems else ""))
+        if not ok:
+            lost = [cell for cell, score in r.cells.items() if score] if r.student_id == "blank" else \
+                   [cell for cell, score in r.cells.items() if not score]
+            failures.append(f"{r.original}: scored {r.score} of {r.max_score}, expected {expected}"
+                            + (f" (cells: {', '.join(lost)})" if lost else ""))
+    if failures:
+        print("validation failed:\n" + "\n".join(f"  {f}" for f in failures))
+        return 1
+    print(f"validated {len(ids)} assignment(s): solutions score full marks, blank exercises zero")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .grading import Course, assignment_notebooks, find_repository, grade_batch, summary, write_outputs
+    from .submissions import collect
+
+    repo = args.repo or find_repository()
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    collection = collect(args.submissions.resolve(), out, assignment_notebooks(repo))
+    assignments = sorted({s.assignment_id for s in collection.submissions})
+    results = []
+    if assignments:
+        course = Course(repo, out, assignments, timeout=args.timeout, memory_mb=args.memory_mb)
+        for assignment in assignments:
+            course.generate(assignment)
+        results = grade_batch(course, collection)
+        csv_path = write_outputs(results, collection, course, out)
+    else:
+        from .grading import Result  # noqa: F401 - nothing to grade: still write the report
+        csv_path = out / "grades.csv"
+        csv_path.write_text("student_id,assignment_id,status,file,problems\n" + "".join(
+            f",,not graded,{file},{problem}\n" for file, problem in collection.problems))
+    print(summary(results, collection, time.perf_counter() - started))
+    print(f"grades: {csv_path}\nfeedback: {out / 'feedback'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dsconv-course",
+        description="Generate, validate and grade the dsconv-course exercises with nbgrader.")
+    parser.add_argument("--repo", type=Path, default=None,
+                        help="the checkout (default: the folder with nbgrader_config.py at or above the cwd)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write exercises/ (student versions) from solutions/")
+    p.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--check", action="store_true", help="write nothing; fail if exercises/ differs from a fresh generation")
+    p.set_defaults(run=cmd_generate)
+
+    p = sub.add_parser("validate", help="check that every solution scores full marks and every blank exercise zero")
+    p.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
+    p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
+    p.set_defaults(run=cmd_validate)
+
+    p = sub.add_parser("grade", help="grade a folder or .zip of submissions; write feedback/ and grades.csv")
+    p.add_argument("submissions", type=Path, help="a folder or .zip of .ipynb files, named as the LMS hands them out")
+    p.add_argument("--out", type=Path, default=Path("graded"),
+                   help="output folder: grades.csv, feedback/, and the scratch course/ (default: ./graded)")
+    p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
+    p.add_argument("--memory-mb", type=int, default=None,
+                   help="memory limit of each student's kernel in MiB (default: nbgrader_config.py)")
+    p.set_defaults(run=cmd_grade)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    import warnings
+
+    # nbgrader 0.9.6 on SQLAlchemy 2 warns about its own queries; they are not the instructor's concern.
+    warnings.filterwarnings("ignore", module=r"nbgrader(\.|$)")
+    warnings.filterwarnings("ignore", message=r".*SAWarning.*|.*relationship.*", category=Warning)
+    try:
+        import nbgrader  # noqa: F401
+    except ImportError:
+        print("dsconv-course needs nbgrader: pip install 'dsconv_lib[instructor]'", file=sys.stderr)
+        return 2
+    if args.repo is not None:
+        args.repo = args.repo.resolve()
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""dsconv_lib.checks: what the exercises' test cells call, and the messages a student reads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dsconv_lib import checks, reference
+from dsconv_lib.checks import (
+    ForbiddenCallError,
+    check_array,
+    check_choice,
+    check_close,
+    check_function_cases,
+    forbid,
+)
+
+
+def failure(call, *args, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        call(*args, **kwargs)
+    return str(info.value)
+
+
+def test_import_is_light():
+    code = "import sys, time; t = time.perf_counter(); import dsconv_lib.checks; " \
+           "print('torch' in sys.modules, time.perf_counter() - t)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "False", "importing dsconv_lib.checks must not import torch"
+    assert float(out[1]) < 1.0
+
+
+def test_check_array_passes_float32_and_float64():
+    expected = np.linspace(0, 1, 12).reshape(3, 4)
+    check_array("y", expected.astype(np.float32), expected)
+    check_array("y", expected.copy(), expected)
+    check_array("y", expected.tolist(), expected)
+
+
+@pytest.mark.parametrize("got, fragments", [
+    (np.zeros((3, 5)), ["wrong shape", "expected (3, 4)", "got (3, 5)", "off by one"]),
+    (np.zeros((4, 3)), ["wrong shape", "axes swapped"]),
+    (None, ["got None", "return"]),
+    ("text", ["expected a numpy array", "str"]),
+])
+def test_check_array_messages(got, fragments):
+    message = failure(check_array, "y", got, np.ones((3, 4)))
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+def test_check_array_names_first_mismatch_and_max_error():
+    expected = np.zeros((2, 3))
+    got = expected.copy()
+    got[1, 2], got[0, 1] = 5.0, 0.5
+    message = failure(check_array, "y", got, expected)
+    assert "2 of 6 values differ" in message
+    assert "index (0, 1)" in message and "expected 0, got 0.5" in message
+    assert "max |got - expected| = 5" in message
+
+
+def test_check_array_integer_result_where_floats_expected():
+    message = failure(check_array, "y", np.array([0, 1]), np.array([0.2, 1.0]))
+    assert "integers" in message
+
+
+def test_check_close():
+    check_close("n", 16, 16)
+    check_close("n", 16.0, 16)
+    check_close("n", np.int64(16), 16)
+    check_close("r", 1 / 3 + 1e-12, 1 / 3)
+    assert "whole number 16" in failure(check_close, "n", 16.5, 16)
+    assert "expected 16, got 15" in failure(check_close, "n", 15, 16)
+    assert "expected a number" in failure(check_close, "n", "16", 16)
+    assert "got None" in failure(check_close, "n", None, 16)
+    assert "expected a number" in failure(check_close, "n", True, 1)
+
+
+def test_check_choice():
+    check_choice("q", " A ", "a", "abcd")
+    assert "not one of the options" in failure(check_choice, "q", "e", "a", "abcd")
+    assert "not the right option" in failure(check_choice, "q", "b", "a", "abcd")
+
+
+def test_check_function_cases_reports_every_failing_case():
+    def shifted(x):
+        return x[1:] if len(x) > 3 else x
+
+    cases = {"short": (np.arange(3.0),), "long": (np.arange(5.0),), "longer": {"x": np.arange(6.0)}}
+    message = failure(check_function_cases, shifted, cases, lambda x: x)
+    assert message.startswith("2 of 3 cases failed")
+    assert "case 'long'" in message and "case 'longer'" in message and "case 'short'" not in message
+    assert "shifted(shape (5,))" in message and "x=shape (6,)" in message
+
+
+def test_check_function_cases_reports_exceptions_and_not_implemented():
+    def broken(x):
+        raise IndexError("index 7 is out of bounds")
+
+    message = failure(check_function_cases, broken, {"a": (1,)}, lambda x: x)
+    assert "raised IndexError: index 7 is out of bounds" in message
+
+    def blank(x):
+        raise NotImplementedError()
+
+    assert "not implemented yet" in failure(check_function_cases, blank, {"a": (1,)}, lambda x: x)
+
+
+def test_check_function_cases_gives_copies():
+    x = np.ones(3)
+
+    def writes_into_input(a):
+        a[:] = 0
+        return a
+
+    with pytest.raises(AssertionError):
+        check_function_cases(writes_into_input, {"a": (x,)}, lambda a: a.copy() + 1)
+    assert np.array_equal(x, np.ones(3))
+
+
+def test_forbid_catches_library_convolutions_even_when_imported_early():
+    from dsconv_lib.reference import conv2d as early_alias
+
+    x, w = np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3))
+    expected = reference.conv2d(x, w)
+    with forbid():
+        for call in (lambda: early_alias(x, w), lambda: reference.conv2d_loops(x, w),
+                     lambda: reference.fast._conv_nd(x, w, None, 1, 0, 1, 1, 2)):
+            with pytest.raises(ForbiddenCallError, match="implement it yourself"):
+                call()
+        assert np.ones(3).sum() == 3  # numpy is fine
+    np.testing.assert_array_equal(early_alias(x, w), expected)  # restored afterwards
+
+
+def test_forbid_restores_after_an_error():
+    with pytest.raises(ValueError):
+        with forbid("dsconv_lib.shapes"):
+            raise ValueError("the student's own error")
+    from dsconv_lib import shapes
+
+    assert shapes.conv_output_size(7, 3) == 5
+
+
+def test_forbid_blocks_torch_import_when_not_loaded():
+    code = (
+        "import sys\n"
+        "from dsconv_lib.checks import forbid, ForbiddenCallError\n"
+        "try:\n"
+        "    with forbid():\n"
+        "        import torch\n"
+        "    print('imported')\n"
+        "except ForbiddenCallError as e:\n"
+        "    print('blocked', 'torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "blocked False"
+
+
+def test_forbid_catches_torch_convolutions_when_loaded():
+    torch = pytest.importorskip("torch")
+    x = torch.ones(1, 2, 5, 5)
+    layer = torch.nn.Conv2d(2, 3, 3)
+    with forbid():
+        with pytest.raises(ForbiddenCallError, match="conv2d"):
+            torch.nn.functional.conv2d(x, layer.weight)
+        with pytest.raises(ForbiddenCallError):
+            layer(x)
+        assert float(torch.ones(3).sum()) == 3.0
+    assert layer(x).shape == (1, 3, 3, 3)
+
+
+def test_check_function_cases_with_forbidden_propagates_the_error():
+    def cheat(x, w):
+        return reference.conv2d(x, w)
+
+    x, w = np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3))
+    with pytest.raises(ForbiddenCallError, match="implement it yourself"):
+        check_function_cases(cheat, {"a": (x, w)}, lambda x, w: reference.conv2d(x, w), forbidden=checks.CONVOLUTIONS)
