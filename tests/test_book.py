@@ -340,18 +340,25 @@ def test_page_in_browser(page: str, built_book: Path, server: str, browser):
         "DSCONV_STATIC_WIDGETS=1 (make book) so that dsconv_lib.widgets render static figures"
     )
 
-    # The "open in Colab" link: on every page of the toc, to the page's own notebook.
+    # Colab links: every one opens a notebook of the repository; every page of the toc
+    # has one to its own notebook (the launch button); any other opens an exercise.
     if page in TOC_PAGES:
         assert report["h1"], f"{where} has no title heading (h1)"
         assert report["colab"], f"{where} has no 'open in Colab' link (launch button)"
     prefix = colab_prefix()
+    opened = []
     for href in report["colab"]:
         assert href.startswith(prefix), f"{where}: the Colab link {href} does not start with {prefix}"
         path = href[len(prefix):].split("?")[0].split("#")[0]
         assert path.endswith(".ipynb") and (ROOT / path).is_file(), (
             f"{where}: the Colab link {href} names {path}, which is not a notebook in the repository"
         )
-        assert path == f"{page}.ipynb", f"{where}: the Colab link opens {path}, not {page}.ipynb"
+        assert path == f"{page}.ipynb" or path.startswith("exercises/"), (
+            f"{where}: the Colab link opens {path}, neither {page}.ipynb nor an exercise"
+        )
+        opened.append(path)
+    if page in TOC_PAGES:
+        assert f"{page}.ipynb" in opened, f"{where}: no Colab link opens the page's own {page}.ipynb"
 
 
 def test_root_redirects_to_first_page(built_book: Path, server: str, browser):
