@@ -9,50 +9,16 @@ points of its part but not all of them; the correct ones must score full marks.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from grading_support import ROOT, colab_resave, grade_batch, grade_id, load, source, swap
+from grading_support import student_notebook as student
 
-from test_grading import colab_resave, grade_id, load, source
-
-ROOT = Path(__file__).resolve().parent.parent
 FULL = {"ex02": 12.0, "ex03": 10.0}
 
 pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
-
-
-def solution_sources(assignment: str) -> dict[str, str]:
-    """The answer cells of the instructor notebook, as a student would write them (no markers)."""
-    result = {}
-    for cell in load(ROOT / "solutions" / assignment / f"{assignment}.ipynb")["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            result[meta["grade_id"]] = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source(cell), flags=re.MULTILINE)
-    return result
-
-
-def student(assignment: str, replace: dict[str, str] | None = None, edit=None) -> dict:
-    """The released notebook with the solution filled in, then `replace` {grade id: new source} applied."""
-    notebook = load(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
-    answers = {**solution_sources(assignment), **(replace or {})}
-    for cell in notebook["cells"]:
-        if grade_id(cell) in answers:
-            cell["source"] = answers[grade_id(cell)]
-    if edit:
-        edit(notebook)
-    return notebook
-
-
-def swap(assignment: str, cell_id: str, old: str, new: str) -> dict[str, str]:
-    text = solution_sources(assignment)[cell_id]
-    assert old in text, f"{old!r} not in the solution of {assignment}/{cell_id}"
-    return {cell_id: text.replace(old, new)}
 
 
 # ex02, written another way: loops over the output positions, float arithmetic, numpy.
@@ -160,17 +126,9 @@ WRONG = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    batch = tmp_path_factory.mktemp("submissions")
-    for name, make in BATCH.values():
-        path = batch / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(make(), indent=1), encoding="utf-8")
     out = tmp_path_factory.mktemp("graded")
-    result = subprocess.run([sys.executable, "-m", "dsconv_lib.course", "grade", str(batch), "--out", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout + result.stderr
-    with (out / "grades.csv").open(newline="", encoding="utf-8") as f:
-        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    result, grades = grade_batch(BATCH, tmp_path_factory.mktemp("submissions"), out)
+    rows = {r["student_id"]: r for r in grades}
     return {"rows": rows, "out": out, "stdout": result.stdout}
 
 

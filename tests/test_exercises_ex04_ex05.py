@@ -11,48 +11,24 @@ once with `dsconv-course grade`; each wrong one must lose points but not all.
 
 from __future__ import annotations
 
-import csv
-import json
-import re
-from pathlib import Path
 
 import pytest
+from grading_support import (
+    ROOT,
+    colab_resave,
+    grade_batch,
+    grade_id,
+    load,
+    solution_sources,
+    source,
+    student_notebook,
+    swap,
+)
 
-from test_grading import colab_resave, course_command, grade_id, load, source
-
-ROOT = Path(__file__).resolve().parent.parent
 FULL = {"ex04": 12.0, "ex05": 8.0}
 
 pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
-
-
-def solution_sources(assignment: str) -> dict[str, str]:
-    """The answer cells of the instructor notebook, without the solution markers."""
-    result = {}
-    for cell in load(ROOT / "solutions" / assignment / f"{assignment}.ipynb")["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            result[meta["grade_id"]] = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source(cell), flags=re.MULTILINE)
-    return result
-
-
-def student_notebook(assignment: str, replace: dict[str, str] | None = None, edit=None) -> dict:
-    """The released notebook with the solution filled in, then `replace` {grade id: source} applied."""
-    notebook = load(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
-    answers = {**solution_sources(assignment), **(replace or {})}
-    for cell in notebook["cells"]:
-        if grade_id(cell) in answers:
-            cell["source"] = answers[grade_id(cell)]
-    if edit:
-        edit(notebook)
-    return notebook
-
-
-def swap(assignment: str, cell_id: str, old: str, new: str) -> dict[str, str]:
-    text = solution_sources(assignment)[cell_id]
-    assert old in text, f"{old!r} not in the solution of {assignment}/{cell_id}"
-    return {cell_id: text.replace(old, new)}
 
 
 LOOPS_DEPTHWISE = '''\
@@ -131,16 +107,9 @@ LOST = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    batch = tmp_path_factory.mktemp("submissions")
-    for name, make in BATCH.values():
-        path = batch / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(make(), indent=1), encoding="utf-8")
-    out = tmp_path_factory.mktemp("graded")
-    result = course_command("grade", str(batch), "--out", str(out), "--timeout", "20")
-    assert result.returncode == 0, result.stdout + result.stderr
-    with (out / "grades.csv").open(newline="", encoding="utf-8") as f:
-        rows = {(r["student_id"], r["assignment_id"]): r for r in csv.DictReader(f) if r["student_id"]}
+    result, grades = grade_batch(BATCH, tmp_path_factory.mktemp("submissions"), tmp_path_factory.mktemp("graded"),
+                                 "--timeout", "20")
+    rows = {(r["student_id"], r["assignment_id"]): r for r in grades if r["student_id"]}
     assert set(rows) == set(BATCH), (sorted(rows), result.stdout)
     return rows
 

@@ -10,50 +10,26 @@ one must lose the points of its part, and only those.
 
 from __future__ import annotations
 
-import csv
 import json
-import re
-from pathlib import Path
 
+import grading_support as support
 import pytest
+from grading_support import colab_resave, grade_batch, grade_id, load, source
 
-from test_grading import colab_resave, course_command, grade_id, load, source
-
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "solutions" / "ex06" / "ex06.ipynb"
-RELEASE = ROOT / "exercises" / "ex06" / "ex06.ipynb"
+SOLUTION = support.solution_path("ex06")
+RELEASE = support.release_path("ex06")
 FULL = 14.0
 
 pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
 
 
-def solution_sources() -> dict[str, str]:
-    """The answer cells of the instructor notebook, as a student would write them (no markers)."""
-    result = {}
-    for cell in load(SOLUTION)["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            result[meta["grade_id"]] = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source(cell), flags=re.MULTILINE)
-    return result
-
-
 def student_notebook(replace: dict[str, str] | None = None, edit=None) -> dict:
-    """The released ex06 with the solution filled in, then `replace` {grade id: new source} applied."""
-    notebook = load(RELEASE)
-    answers = {**solution_sources(), **(replace or {})}
-    for cell in notebook["cells"]:
-        if grade_id(cell) in answers:
-            cell["source"] = answers[grade_id(cell)]
-    if edit:
-        edit(notebook)
-    return notebook
+    return support.student_notebook("ex06", replace, edit)
 
 
 def swap(cell_id: str, old: str, new: str) -> dict[str, str]:
-    text = solution_sources()[cell_id]
-    assert old in text, f"{old!r} not in the solution of {cell_id}"
-    return {cell_id: text.replace(old, new)}
+    return support.swap("ex06", cell_id, old, new)
 
 
 # A correct solution written another way: plain loops, float32 throughout, SVD through the eigenvalues of M M^T.
@@ -130,16 +106,10 @@ BATCH = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    batch = tmp_path_factory.mktemp("submissions-ex06")
-    for name, make in BATCH.values():
-        path = batch / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(make(), indent=1), encoding="utf-8")
     out = tmp_path_factory.mktemp("graded-ex06")
-    result = course_command("grade", str(batch), "--out", str(out), "--timeout", "10", "--memory-mb", "1536")
-    assert result.returncode == 0, result.stdout + result.stderr
-    with (out / "grades.csv").open(newline="", encoding="utf-8") as f:
-        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    result, grades = grade_batch(BATCH, tmp_path_factory.mktemp("submissions-ex06"), out,
+                                 "--timeout", "10", "--memory-mb", "1536")
+    rows = {r["student_id"]: r for r in grades}
     return {"out": out, "rows": rows, "stdout": result.stdout}
 
 

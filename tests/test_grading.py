@@ -10,7 +10,6 @@ cell timeout and a small memory limit; the tests read grades.csv and the summary
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -19,11 +18,22 @@ import sys
 import time
 from pathlib import Path
 
+import grading_support as support
 import pytest
+from grading_support import (
+    colab_resave,
+    course_command,
+    delete_cell,
+    edit_cell,
+    grade_id,
+    load,
+    read_grades,
+    source,
+    write_batch,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = ROOT / "solutions" / "ex01" / "ex01.ipynb"
-RELEASE = ROOT / "exercises" / "ex01" / "ex01.ipynb"
+SOLUTION = support.solution_path("ex01")
+RELEASE = support.release_path("ex01")
 FULL = 13.0
 TIMEOUT_S = 3
 
@@ -31,80 +41,12 @@ pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
 
 
-def course_command(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dsconv_lib.course", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def source(cell: dict) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def grade_id(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def solution_sources() -> dict[str, str]:
-    """The answer cells of the instructor notebook, as a student would write them (no markers)."""
-    result = {}
-    for cell in load(SOLUTION)["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            text = re.sub(r"^\s*### (BEGIN|END) SOLUTION\n", "", source(cell), flags=re.MULTILINE)
-            result[meta["grade_id"]] = text
-    return result
-
-
 def student_notebook(replace: dict[str, str] | None = None, edit=None) -> dict:
-    """The released notebook with the solution filled in, then `replace` {grade id: new source} applied."""
-    notebook = load(RELEASE)
-    answers = {**solution_sources(), **(replace or {})}
-    for cell in notebook["cells"]:
-        if grade_id(cell) in answers:
-            cell["source"] = answers[grade_id(cell)]
-    if edit:
-        edit(notebook)
-    return notebook
+    return support.student_notebook("ex01", replace, edit)
 
 
 def swap(cell_id: str, old: str, new: str) -> dict[str, str]:
-    text = solution_sources()[cell_id]
-    assert old in text, f"{old!r} not in the solution of {cell_id}"
-    return {cell_id: text.replace(old, new)}
-
-
-def colab_resave(notebook: dict) -> None:
-    """What Colab does to a notebook it saves: its metadata, its own cell ids, nbformat 4.0."""
-    notebook["nbformat_minor"] = 0
-    notebook["metadata"] = {"colab": {"provenance": [], "toc_visible": True},
-                            "kernelspec": {"name": "python3", "display_name": "Python 3"},
-                            "language_info": {"name": "python"}}
-    for index, cell in enumerate(notebook["cells"]):
-        cell.pop("id", None)
-        cell["metadata"]["id"] = f"c0lab{index:04d}Xy"
-        if cell["cell_type"] == "code":
-            cell["metadata"]["colab"] = {"base_uri": "https://localhost:8080/"}
-            cell["metadata"]["outputId"] = f"out{index}"
-            cell["execution_count"] = index
-            cell["source"] = source(cell).splitlines(keepends=True)
-
-
-def delete_cell(cell_id: str):
-    def edit(notebook: dict) -> None:
-        notebook["cells"] = [c for c in notebook["cells"] if grade_id(c) != cell_id]
-    return edit
-
-
-def edit_cell(cell_id: str, new_source: str):
-    def edit(notebook: dict) -> None:
-        for cell in notebook["cells"]:
-            if grade_id(cell) == cell_id:
-                cell["source"] = new_source
-    return edit
+    return support.swap("ex01", cell_id, old, new)
 
 
 ZEROS_CONV2D = (
@@ -149,19 +91,14 @@ def digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     batch = tmp_path_factory.mktemp("submissions")
-    for name, make in BATCH.values():
-        path = batch / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        content = make()
-        path.write_text(content if isinstance(content, str) else json.dumps(content, indent=1), encoding="utf-8")
+    write_batch(BATCH, batch)
     before = digest(batch)
     out = tmp_path_factory.mktemp("graded")
     started = time.perf_counter()
     result = course_command("grade", str(batch), "--out", str(out), "--timeout", str(TIMEOUT_S), "--memory-mb", "1536")
     elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stdout + result.stderr
-    with (out / "grades.csv").open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_grades(out)
     return {"batch": batch, "out": out, "before": before, "rows": rows, "stdout": result.stdout,
             "stderr": result.stderr, "elapsed": elapsed}
 

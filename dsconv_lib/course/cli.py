@@ -149,7 +149,6 @@ def cmd_grade(args) -> int:
         results = grade_batch(course, collection)
         csv_path = write_outputs(results, collection, course, out)
     else:
-        from .grading import Result  # noqa: F401 - nothing to grade: still write the report
         csv_path = out / "grades.csv"
         csv_path.write_text("student_id,assignment_id,status,file,problems\n" + "".join(
             f",,not graded,{file},{problem}\n" for file, problem in collection.problems))
