@@ -98,3 +98,109 @@ def test_mobilenet_v2_1_0_224():
 def test_mobilenet_v2_1_4_224_mult_adds():
     # Sandler et al. 2018, Table 4: MobileNetV2 (1.4) 585M Mult-Adds.
     assert v2(1.4).total_macs / 1e6 == pytest.approx(585, rel=0.01)
+
+
+def conv_mobilenet():
+    """MobileNetV1 with every depthwise separable layer replaced by a full 3x3 convolution of the same shapes."""
+    from torch import nn
+
+    def conv_bn_relu(c_in, c_out, stride):
+        return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU())
+
+    layers, channels = [conv_bn_relu(3, 32, 2)], 32
+    for out_channels, stride in MobileNetV1.SEPARABLE_LAYERS:
+        layers.append(conv_bn_relu(channels, out_channels, stride))
+        channels = out_channels
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, 1000))
+
+
+def test_conv_mobilenet_table_4():
+    # Howard et al. 2017, Table 4: Conv MobileNet 4866M Mult-Adds, 29.3M parameters
+    # (MobileNet: 569M, 4.2M, checked above).
+    p = profile(conv_mobilenet(), (1, 3, 224, 224), **PAPER_CONVENTION)
+    assert p.total_macs / 1e6 == pytest.approx(4866, rel=0.01), f"Mult-Adds {p.total_macs / 1e6:.1f}M"
+    assert agrees_at_printed_precision(p.total_params / 1e6, 29.3, 1), f"params {p.total_params / 1e6:.3f}M"
+    # The recount by hand: 112^2*3*9*32 for the first layer, sum of H'^2 * C_in * 9 * C_out
+    # over the 13 replaced layers, 1024 * 1000 for the classifier.
+    macs, channels, side = 112 * 112 * 27 * 32, 32, 112
+    for out_channels, stride in MobileNetV1.SEPARABLE_LAYERS:
+        side //= stride
+        macs += side * side * channels * 9 * out_channels
+        channels = out_channels
+    assert p.total_macs == macs + 1024 * 1000
+    # The separable network's saving, close to chapter 6's 8 to 9 times for wide layers.
+    assert 8 < p.total_macs / v1(1.0, 224).total_macs < 9
+
+
+@pytest.mark.parametrize("width", [1.0, 1.4, 0.35])
+def test_inverted_residual_cost_formula_matches_profiler_on_every_v2_block(width):
+    from torch import nn
+
+    from dsconv_lib.cost import inverted_residual
+    from dsconv_lib.nn import InvertedResidual
+
+    model = MobileNetV2(width_multiplier=width)
+    p = profile(model, (1, 3, 224, 224), **PAPER_CONVENTION)
+    side, checked = 112, 0
+    for index, block in enumerate(model.features):
+        if not isinstance(block, InvertedResidual):
+            continue
+        hidden = block.separable.depthwise.in_channels
+        c_in = block.expand[0].in_channels if isinstance(block.expand, nn.Sequential) else hidden  # t = 1: no expansion
+        c_out, stride = block.separable.pointwise.out_channels, block.separable.depthwise.stride[0]
+        formula = inverted_residual(c_in, c_out, hidden // c_in, side, stride=stride)
+        prefix = f"features.{index}."
+        assert formula.macs == sum(layer.macs for layer in p.layers if layer.name.startswith(prefix)), index
+        assert formula.params == sum(layer.params for layer in p.layers if layer.name.startswith(prefix)), index
+        # The closed form of the chapter: t C_in (H W C_in [t > 1] + H'W' (k^2 + C_out)), t C_in (C_in [t > 1] + k^2 + C_out).
+        t, out = hidden // c_in, -(-side // stride)
+        expand = c_in if t > 1 else 0
+        assert formula.macs == t * c_in * (side * side * expand + out * out * (9 + c_out))
+        assert formula.params == t * c_in * (expand + 9 + c_out)
+        side, checked = out, checked + 1
+    assert checked == 17
+
+
+def test_mobilenet_v2_1_4_224_params_disagree():
+    # Sandler et al. 2018, Table 4: MobileNetV2 (1.4) 6.9M parameters. The recount of the
+    # network of the paper's Table 2 at width 1.4 (channels rounded to multiples of 8, last
+    # layer 1792) is 6.06M, the figure of the authors' TF-Slim release for
+    # mobilenet_v2_1.4_224; biases and BatchNorm add under 0.1M. The published 6.9M is
+    # 14% above any of these counts: a disagreement, stated here.
+    params = v2(1.4).total_params / 1e6
+    assert params == pytest.approx(6.06, rel=0.01)
+    everything = profile(MobileNetV2(width_multiplier=1.4), (1, 3, 224, 224)).total_params / 1e6
+    assert everything - params < 0.1
+    assert (6.9 - everything) / everything > 0.1
+
+
+def largest_output(model, modules) -> int:
+    """The largest number of elements in the output of any of `modules` (batch 1, 224x224)."""
+    import torch
+
+    sizes = []
+    handles = [m.register_forward_hook(lambda m, i, o: sizes.append(o[0].numel())) for m in modules]
+    with torch.no_grad():
+        model.eval()(torch.zeros(1, 3, 224, 224))
+    for handle in handles:
+        handle.remove()
+    return max(sizes)
+
+
+def test_peak_activation_memory_table_3():
+    # Sandler et al. 2018, Table 3: the largest tensor that must be materialised, 16-bit
+    # activations: MobileNetV1 1600K, MobileNetV2 400K (kilobytes). Convention (their
+    # Section 5.1): V1 stores every layer's output; V2 stores only the bottlenecks between
+    # blocks, the expanded tensors inside a block (and, by the same trick, the first
+    # convolution's output) are computed in slices and never held in full.
+    from dsconv_lib.nn import InvertedResidual
+
+    v1_model, v2_model = MobileNetV1(), MobileNetV2()
+    v1_peak = largest_output(v1_model, list(v1_model.features)) * 2
+    v2_peak = largest_output(v2_model, list(v2_model.features)[1:]) * 2
+    assert v1_peak / 1000 == pytest.approx(1600, rel=0.01)  # 64 x 112 x 112 x 2 bytes
+    assert v2_peak / 1000 == pytest.approx(400, rel=0.01)   # 16 x 112 x 112 x 2 bytes
+    # Without the convention the comparison turns around: the expanded tensors of V2
+    # (96 x 112 x 112) are larger than anything V1 holds.
+    inside = [b.expand for b in v2_model.features if isinstance(b, InvertedResidual)]
+    assert largest_output(v2_model, inside) * 2 > v1_peak

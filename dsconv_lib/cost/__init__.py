@@ -11,6 +11,7 @@ from .formulas import (
     conv,
     depthwise_conv,
     inception_block,
+    inverted_residual,
     linear,
     pointwise_conv,
     pool,
@@ -23,6 +24,8 @@ from .formulas import (
 )
 from .profile import KindTotal, LayerCost, Profile, profile
 from .roofline import RooflinePoint, attainable_flops_per_s, ridge_point, roofline
+from . import attention, energy, fft, spatiotemporal  # applications (chapter 11): cost.energy.inference_energy, ...
+from .se_network import squeeze_excite_network, squeeze_excite_network_closed_form
 
 __all__ = [
     "Cost",
@@ -35,6 +38,7 @@ __all__ = [
     "conv",
     "depthwise_conv",
     "inception_block",
+    "inverted_residual",
     "linear",
     "pointwise_conv",
     "pool",
@@ -47,4 +51,6 @@ __all__ = [
     "spatially_separable_conv",
     "squeeze_excite",
     "squeeze_excite_channels",
+    "squeeze_excite_network",
+    "squeeze_excite_network_closed_form",
 ]

@@ -259,6 +259,40 @@ def squeeze_excite(
     )
 
 
+def inverted_residual(
+    c_in: int,
+    c_out: int,
+    expand_ratio: int,
+    input_size: Size,
+    *,
+    kernel_size: IntOrTuple = 3,
+    stride: IntOrTuple = 1,
+    batch: int = 1,
+    bytes_per_element: int = 4,
+) -> Cost:
+    """MobileNetV2's inverted residual block (Sandler et al., 2018), without BatchNorm and biases.
+
+    A 1x1 expansion C_in -> t C_in (absent when t = 1), a k x k depthwise
+    convolution with `stride` and padding k // 2, and a linear 1x1 projection
+    t C_in -> C_out. With an (H, W) input and an (H', W') output:
+        params = t C_in^2 [t > 1] + t C_in k^2 + t C_in C_out
+        MACs   = H W t C_in^2 [t > 1] + H' W' t C_in (k^2 + C_out)
+    The residual addition is elementwise work, not a MAC.
+    """
+    if expand_ratio < 1 or int(expand_ratio) != expand_ratio:
+        raise ValueError(f"expand_ratio must be a whole number >= 1, got {expand_ratio}")
+    size = _spatial(input_size)
+    kernel = to_tuple(kernel_size, len(size), "kernel_size")
+    hidden = c_in * int(expand_ratio)
+    common = {"batch": batch, "bytes_per_element": bytes_per_element}
+    total = Cost(0, 0, 0)
+    if expand_ratio > 1:
+        total = total + pointwise_conv(c_in, hidden, size, **common)
+    return total + separable_conv(
+        hidden, c_out, kernel, size, stride=stride, padding=tuple(k // 2 for k in kernel), **common
+    )
+
+
 def inception_block(
     c_in: int,
     ch1x1: int,

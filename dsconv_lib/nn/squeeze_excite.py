@@ -14,7 +14,8 @@ class SqueezeExcite(nn.Module):
     """x * gate(fc2(act(fc1(mean over space of x)))), for inputs of any spatial rank.
 
     x: (N, C, *spatial) -> (N, C, *spatial). The bottleneck has C // reduction
-    channels (at least 1): 2 * C * (C // reduction) weights plus biases.
+    channels (at least 1): 2 * C * (C // reduction) weights, plus C // reduction + C
+    biases unless bias=False (SENet's ablations drop them; Hu et al., 2018, Section 6).
     """
 
     def __init__(
@@ -23,14 +24,15 @@ class SqueezeExcite(nn.Module):
         reduction: int = 4,
         activation: Callable[[], nn.Module] = nn.ReLU,
         gate: Callable[[], nn.Module] = nn.Sigmoid,
+        bias: bool = True,
     ) -> None:
         super().__init__()
         if reduction < 1:
             raise ValueError(f"reduction must be >= 1, got {reduction}")
         hidden = squeeze_excite_channels(channels, reduction)
-        self.fc1 = nn.Linear(channels, hidden)
+        self.fc1 = nn.Linear(channels, hidden, bias=bias)
         self.activation = activation()
-        self.fc2 = nn.Linear(hidden, channels)
+        self.fc2 = nn.Linear(hidden, channels, bias=bias)
         self.gate = gate()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
