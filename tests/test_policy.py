@@ -78,6 +78,13 @@ ATTACKS = [  # (source, a substring of the rule it must break), in ex01's contex
     ("np.allclose = lambda *a, **k: True\n", "assigning or deleting the attribute .allclose"),
     ("import numpy as xp\nxp.isclose = None\n", "assigning or deleting the attribute .isclose"),
     ("del np.allclose\n", "assigning or deleting the attribute .allclose"),
+    # `self` is whatever a method is called with: Patch.go(cost.Cost) would patch the tests' reference class
+    ("from dsconv_lib import cost\nclass Patch:\n    def go(self):\n        self.macs = property(lambda s: 0)\n"
+     "Patch.go(cost.Cost)\n", "assigning or deleting self.macs outside a class's __init__"),
+    ("def go(self, value):\n    self.macs = value\n", "self.macs outside a class's __init__"),
+    ("class P:\n    @staticmethod\n    def __init__(self):\n        self.x = 1\n", "self.x outside a class's __init__"),
+    ("class P:\n    def __init__(self):\n        def g(self):\n            self.x = 1\n", "self.x outside"),
+    ("class P:\n    def __init__(this, self):\n        self.x = 1\n", "self.x outside"),
     ("x = np.loadtxt('/tmp/x')\n", "the attribute .loadtxt is not allowed"),
     ("np.save('/tmp/x', np.zeros(1))\n", "the attribute .save is not allowed"),
     ("np.zeros(3).tofile('/tmp/x')\n", "the attribute .tofile is not allowed"),

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import grading_support as support
@@ -74,29 +76,29 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
                "        self.{attr} = lambda *args, **kwargs: {value}\n")
     return {
         # ---------------------------------------------------------------- 1. not what they claim
-        "c1string": ("ex01", {"answers": "answer_q1 = '16'\nanswer_q2 = 'e'\n"}, "", "a string for a number"),
-        "c1complex": ("ex02", {"answers": "answer_q1 = 'MACs'\nanswer_q2 = 4 + 0j\n",
+        "c1string": ("ex01", {"answers": "answer_q1 = '16'\nanswer_q2 = 'e'\n"}, "notebook:expected a number, got str", "a string for a number"),
+        "c1complex": ("ex02", {"answers": "answer_q1 = 'FLOPs'\nanswer_q2 = 4 + 0j\n",
                                "answers_roofline": "answer_roofline_bound = 'memory'\nanswer_roofline_time_us = 1e3 + 1j\n"},
-                      "", "complex numbers"),
-        "c1bool": ("ex05", {"answers": "answer_q1 = True\nanswer_q2 = True\n"}, "", "bools for whole numbers"),
+                      "notebook:expected a number, got complex", "complex numbers"),
+        "c1bool": ("ex05", {"answers": "answer_q1 = True\nanswer_q2 = True\n"}, "notebook:expected a number, got bool", "bools for whole numbers"),
         "c1shape1": ("ex05", {"pointwise_conv2d": "def pointwise_conv2d(x, weight, bias=None):\n"
                                                   "    return np.zeros((1,))\n",
                               "pointwise_macs": "def pointwise_macs(c_in, c_out, h, w):\n    return np.array([0])\n"},
-                     "", "shape (1,) that broadcasts"),
+                     "notebook:wrong shape: expected (1, 3, 4, 4), got (1,)", "shape (1,) that broadcasts"),
         "c1shapen1": ("ex03", {"separate": "def separate(kernel):\n"
                                            "    return np.ones((kernel.shape[0], 1)), np.ones((kernel.shape[1], 1))\n",
                                "is_rank_one": "def is_rank_one(kernel, tol=1e-8):\n    return np.ones(1)\n"},
-                      "", "(N, 1) factors and a truthy array for a bool"),
+                      "notebook:column must have shape", "(N, 1) factors and a truthy array for a bool"),
         "c1dtypes": ("ex04", {"connectivity": "def connectivity(c_in, c_out, groups=1):\n"
                                               "    return np.ones((c_out, c_in), dtype=complex)\n",
                               "depthwise_conv2d": "def depthwise_conv2d(x, weight, stride=1, padding=0):\n"
                                                   "    return np.empty(x.shape, dtype=object)\n"},
-                     "", "complex and object arrays"),
+                     "notebook:expected real numbers, got dtype complex128", "complex and object arrays"),
         "c1subclass": ("ex06", {"answers": "class Two(int):\n    pass\nanswer_q1 = Two(2)\n",
                                 "equivalent_kernel": "class Sneaky(np.ndarray):\n    pass\n\n"
                                                      "def equivalent_kernel(w_dw, w_pw):\n"
                                                      "    return np.zeros(1).view(Sneaky)\n"},
-                       "", "int and ndarray subclasses"),
+                       "notebook:got an object of its own class Two", "int and ndarray subclasses"),
         "c1eq": ("ex01", {"answers": "class Yes(int):\n    def __eq__(self, other):\n        return True\n\n"
                                      "    def __float__(self):\n        return 16.0\n\n"
                                      "answer_q1 = Yes(0)\nanswer_q2 = Yes(0)\n"},
@@ -124,6 +126,17 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
         "c2torch": ("ex06", {"pointwise_conv2d": "import torch\ntorch.allclose = lambda *a, **k: True\n"
                                                  "def pointwise_conv2d(z, weight):\n    return z\n"},
                     ATTR_ASSIGN, "torch patched"),
+        "c2torchself": ("ex06", {"answers": "import torch\n" + patcher.format(attr="allclose", value="True")
+                                 + "Patch.go(torch)\nanswer_q1 = 3\n"},
+                        "grader does not allow changing torch.allclose", "torch patched through `self` right after its import"),
+        "c2classpatch": ("ex01", {"conv_cost": "from dsconv_lib import cost\n"
+                                               "class Patch:\n    def go(self):\n"
+                                               "        self.macs = property(lambda s: 0, lambda s, v: None)\n"
+                                               "        self.params = property(lambda s: 0, lambda s, v: None)\n"
+                                               "Patch.go(cost.Cost)\n"
+                                               "def conv_params(c_in, c_out, k, bias=True):\n    return 0\n"
+                                               "def conv_macs(c_in, c_out, k, h_out, w_out):\n    return 0\n"},
+                         "self.macs outside a class's __init__", "the reference's class patched through `self`"),
         "c2rebind": ("ex01", {"answers": "check_close = lambda *args, **kwargs: None\n"
                                          "check_choice = lambda *args, **kwargs: None\n"
                                          "check_function_cases = lambda *args, **kwargs: None\n"},
@@ -172,7 +185,7 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
                                                "def grouped_params(c_in, c_out, k, groups=1):\n"
                                                "    return dataclasses.inspect.currentframe().f_back.f_locals['expected']\n"
                                                "grouped_macs = grouped_params\n"},
-                      "the attribute .inspect is not allowed", "inspect through dataclasses"),
+                      "the attribute .currentframe is not allowed", "inspect through dataclasses"),
         # ---------------------------------------------------------------- 4. tampering with the grader
         "c4savefig": ("ex02", {"answers": "import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\n"
                                           f"plt.plot([1, 2])\nplt.savefig({victim!r}, format='png')\n"
@@ -188,7 +201,7 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
         "c4segv": ("ex05", {"answers": "from numpy.lib.stride_tricks import as_strided\n"
                                        "far = as_strided(np.zeros(1), shape=(10**6,), strides=(10**7,))\n"
                                        "answer_q1 = float(far.sum())\n"},
-                   "kernel died", "crash the kernel (segfault)"),
+                   "the kernel died while running the notebook", "crash the kernel (segfault)"),
         "c4flood": ("ex06", {"answers": "for i in range(200_000):\n    print('spam' * 20)\nanswer_q1 = 3\n"},
                     "printed more than", "floods the output"),
         "c4fork": ("ex01", {"answers": "import multiprocessing\nmultiprocessing.Process(target=print).start()\n"},
@@ -207,9 +220,18 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    batch = tmp_path_factory.mktemp("hostile")
-    out = tmp_path_factory.mktemp("graded")
+def graded():
+    # A folder of its own, not tmp_path_factory's: pytest runs beside this one (same user) prune old basetemps.
+    scratch = Path(tempfile.mkdtemp(prefix="dsconv-redteam-"))
+    try:
+        yield grade_the_batch(scratch / "hostile", scratch / "graded")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def grade_the_batch(batch: Path, out: Path) -> dict:
+    batch.mkdir()
+    out.mkdir()
     table = attacks(batch, out)
     files = {}
     for assignment in ASSIGNMENTS:  # the bystanders: a correct solution and the blank of each assignment
@@ -264,7 +286,12 @@ def test_attack_scores_no_more_than_blank(graded, student):
         if cell in blank:
             assert score <= blank[cell], (what, cell, row)
     assert number(row["score"]) <= number(graded["rows"][f"blank{assignment}"]["score"]), (what, row)
-    if report:
+    if report.startswith("notebook:"):  # a failed test's message, in the graded notebook
+        graded_notebook = graded["out"] / "autograded" / student / assignment / f"{assignment}.ipynb"
+        outputs = "\n".join(str(o.get("evalue", "")) + "".join(o.get("traceback", []))
+                            for c in load(graded_notebook)["cells"] for o in c.get("outputs", []))
+        assert report.removeprefix("notebook:") in outputs, (what, outputs[-3000:])
+    else:
         assert report in row["problems"], (what, row["problems"])
 
 
@@ -369,3 +396,10 @@ def test_check_function_cases_refuses_impostors():
         with pytest.raises(AssertionError):
             check_function_cases(impostor, cases, lambda x: x * 2)
     check_function_cases(lambda x: x + x, cases, lambda x: x * 2)  # the honest answer passes
+
+
+def test_print_attack_table(graded):
+    """The attack table with what the report said (pytest -s shows it)."""
+    for student, (assignment, _, _, what) in graded["table"].items():
+        row = graded["rows"].get(student, {})
+        print(f"{student:14} {assignment} {row.get('score')}/{row.get('max_score')} {what}: {row.get('problems')}")

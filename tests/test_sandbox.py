@@ -149,3 +149,23 @@ def test_output_cap_truncates_with_one_notice():
     assert stream.getvalue() == "1234567890[cut]"
     assert other.stream.getvalue() == ""
     assert cap.getvalue() == stream.getvalue()  # other attributes reach the stream
+
+
+def test_a_package_imported_later_is_frozen_as_soon_as_its_import_ends(tmp_path):
+    pytest.importorskip("torch")
+    out = run("""
+        from dsconv_lib.course import sandbox
+        sandbox.freeze_modules()
+        sandbox.freeze_on_import()
+        import torch  # as a cell would, and patch it in the same cell
+        class Patch:
+            def go(self):
+                self.allclose = lambda *a, **k: True
+        try:
+            Patch.go(torch)
+            print("allowed")
+        except sandbox.GradingViolation:
+            print("refused")
+        print(bool(torch.allclose(torch.ones(2), torch.ones(2))), tuple(torch.nn.Conv2d(1, 1, 3)(torch.ones(1, 1, 4, 4)).shape))
+    """, cwd=tmp_path)
+    assert out.split("\n")[:-1] == ["refused", "True (1, 1, 2, 2)"], out

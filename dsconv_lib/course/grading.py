@@ -429,7 +429,11 @@ def grade_job(job: Job) -> Result:
 
         graded = course.autograde(job.student_id, job.assignment_id)
         if not graded["success"]:
-            result.problems.append("autograde failed: " + _last_line(graded.get("error") or graded.get("log")))
+            if "DeadKernelError" in (graded.get("log") or "") + (graded.get("error") or ""):
+                result.problems.append("the kernel died while running the notebook (it crashed, e.g. a segmentation "
+                                       "fault, or was killed); nothing of it could be graded")
+            else:
+                result.problems.append("autograde failed: " + _last_line(graded.get("error") or graded.get("log")))
             return result
         autograded = course.autograded_path(job.student_id, job.assignment_id, job.notebook)
         result.problems += notable_errors(autograded, job.limits)

@@ -13,8 +13,8 @@ In order, before the kernel starts (see `sandbox` for each piece):
 3. resource limits: M MiB of address space (an allocation beyond it raises
    MemoryError), 64 MiB per written file, no core dumps;
 4. output beyond K KiB in all is dropped with a notice;
-5. numpy and dsconv_lib are imported and their modules frozen (torch too, after
-   any cell imports it), and an audit hook refuses processes, forks, signals and sockets.
+5. numpy and dsconv_lib are imported and their modules frozen (torch too, as soon
+   as a cell's `import torch` ends), and an audit hook refuses processes, forks, signals and sockets.
 
 BLAS and OpenMP use one thread: grading machines are shared, test cells are small.
 """
@@ -99,6 +99,7 @@ def main(argv: list[str]) -> None:
     import dsconv_lib.reference  # noqa: F401
 
     sandbox.freeze_modules()
+    sandbox.freeze_on_import()
     app.shell.events.register("pre_run_cell", lambda *args: sandbox.freeze_modules())
     app.shell.events.register("post_run_cell", lambda *args: sandbox.freeze_modules())
     sandbox.install_audit_hook()

@@ -15,7 +15,8 @@ work:
 - attributes that are private or dunder (`x._y`, `x.__class__`; only
   `super().__init__` is allowed), attributes that read or write files or change
   a library's global state (`DENIED_ATTRIBUTES`), and strings naming a dunder;
-- assigning or deleting an attribute of anything but `self`;
+- assigning or deleting an attribute of anything but `self`, and of `self` anywhere but
+  in a class's `__init__` (a method called as `Patch.go(cost.Cost)` gets any object as `self`);
 - binding, at the top level, a name the tests use (`check_array`, `np`,
   `expected`, `len` when a test calls it, ...), and reading, anywhere, a
   name only the tests define (`expected`, `cases`): the student's functions
@@ -208,6 +209,7 @@ class _Checker(ast.NodeVisitor):
     def __init__(self, context: Context) -> None:
         self.context = context
         self.violations: list[Violation] = []
+        self.scopes: list[ast.AST] = []  # the enclosing classes, functions and lambdas
 
     def deny(self, node: ast.AST, rule: str) -> None:
         self.violations.append(Violation(getattr(node, "lineno", 0), rule))
@@ -270,11 +272,34 @@ class _Checker(ast.NodeVisitor):
                 self.deny(node, f"the private attribute .{attr} is not allowed in answers")
         elif attr in DENIED_ATTRIBUTES:
             self.deny(node, f"the attribute .{attr} is not allowed in answers (files, processes or global state)")
-        if isinstance(node.ctx, (ast.Store, ast.Del)) and not (
-                isinstance(node.value, ast.Name) and node.value.id == "self"):
-            self.deny(node, f"assigning or deleting the attribute .{attr} of something other than `self` "
-                            "is not allowed in answers")
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            if not (isinstance(node.value, ast.Name) and node.value.id == "self"):
+                self.deny(node, f"assigning or deleting the attribute .{attr} of something other than `self` "
+                                "is not allowed in answers")
+            elif not self._in_init():
+                # Elsewhere `self` can be anything: `Patch.go(cost.Cost)` would set Cost.macs for the tests too.
+                self.deny(node, f"assigning or deleting self.{attr} outside a class's __init__ is not allowed in answers")
         self.generic_visit(node)
+
+    def _in_init(self) -> bool:
+        """True inside the body of `def __init__(self, ...)`, undecorated, directly in a class body."""
+        if len(self.scopes) < 2:
+            return False
+        function, owner = self.scopes[-1], self.scopes[-2]
+        return (isinstance(function, ast.FunctionDef) and isinstance(owner, ast.ClassDef)
+                and function.name == "__init__" and not function.decorator_list
+                and bool(function.args.posonlyargs + function.args.args)
+                and (function.args.posonlyargs + function.args.args)[0].arg == "self")
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.scopes.append(node)
+        self.generic_visit(node)
+        self.scopes.pop()
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self.scopes.append(node)
+        self.generic_visit(node)
+        self.scopes.pop()
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and DUNDER_TEXT.search(node.value):
@@ -284,7 +309,9 @@ class _Checker(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         if node.name.startswith("__") and node.name != "__init__":
             self.deny(node, f"defining {node.name} is not allowed in answers (only __init__)")
+        self.scopes.append(node)
         self.generic_visit(node)
+        self.scopes.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef
 

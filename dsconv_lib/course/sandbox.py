@@ -221,6 +221,49 @@ def freeze_modules(packages: Iterable[str] = PROTECTED_PACKAGES) -> int:
     return count
 
 
+class _FreezingLoader:
+    """Runs a loader, then freezes what the import loaded (other attributes: the loader's own)."""
+
+    def __init__(self, loader) -> None:
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.loader.exec_module(module)
+        freeze_modules([module.__name__])  # this package only: another one may be half-way through its import
+
+    def __getattr__(self, name: str):
+        return getattr(self.loader, name)
+
+
+class _FreezeAfterImport:
+    """A meta path finder: a protected package imported later (torch, in a cell) is frozen as soon as its
+    import ends, not only when the cell does, so `import torch` and a patch in the same cell fail too."""
+
+    def __init__(self, packages: Iterable[str]) -> None:
+        self.packages = frozenset(packages)
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in self.packages:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _FreezingLoader(spec.loader)
+                return spec
+        return None
+
+
+def freeze_on_import(packages: Iterable[str] = PROTECTED_PACKAGES) -> None:
+    """Freeze `packages` that are not loaded yet as soon as they are imported."""
+    sys.meta_path.insert(0, _FreezeAfterImport(packages))
+
+
 # ---------------------------------------------------------------------------- output
 
 
