@@ -17,6 +17,7 @@ otherwise refuses to import it for as long as the block runs.
 from __future__ import annotations
 
 import contextlib
+import fractions
 import importlib
 import importlib.abc
 import numbers
@@ -59,16 +60,39 @@ def _format_number(value: Any) -> str:
 # ----------------------------------------------------------------------------- arrays
 
 
+# Only these types are compared, never a subclass: an answer's own class could override the operators,
+# `astype` or numpy's hooks (__array_ufunc__, __torch_function__, __float__, __eq__) that a comparison uses.
+_PYTHON_NUMBERS = (int, float)
+
+
+def _is_numpy_scalar(value: Any) -> bool:
+    """True for an exact numpy scalar type (np.float32, np.int64, ...), not a subclass of one."""
+    return isinstance(value, np.generic) and type(value) is np.dtype(type(value)).type
+
+
+def _is_torch_tensor(value: Any) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and type(value) in (torch.Tensor, torch.nn.Parameter)
+
+
 def _to_numpy(name: str, got: Any) -> np.ndarray:
-    """`got` as a numpy array, or an AssertionError saying what it is instead."""
+    """`got` as a numpy array, or an AssertionError saying what it is instead.
+
+    Accepts exactly: numpy arrays and scalars, torch tensors, lists and tuples, Python ints and floats
+    (their subclasses are refused: they could change what the comparison computes).
+    """
     if got is None:
         raise AssertionError(f"{name}: got None; did the function forget to `return` its result?")
-    if isinstance(got, np.ndarray):
+    if type(got) is np.ndarray:
         return got
-    if hasattr(got, "detach") and hasattr(got, "numpy"):  # a torch tensor
+    if _is_torch_tensor(got):
         return got.detach().cpu().numpy()
-    if isinstance(got, (list, tuple)) or isinstance(got, numbers.Number):
-        return np.asarray(got)
+    if type(got) in (list, tuple) or type(got) in _PYTHON_NUMBERS or type(got) is bool or _is_numpy_scalar(got):
+        return np.array(got, subok=False)
+    if isinstance(got, (np.ndarray, np.generic, list, tuple, numbers.Number)):
+        raise AssertionError(f"{name}: expected a numpy array, got an object of its own class "
+                             f"{type(got).__name__} (a subclass of {type(got).__mro__[1].__name__}); "
+                             "return a plain numpy array")
     raise AssertionError(f"{name}: expected a numpy array, got {type(got).__name__} ({describe(got)})")
 
 
@@ -137,10 +161,14 @@ def check_close(name: str, got: Any, expected: Any, atol: float = 1e-9, rtol: fl
     """
     if got is None:
         raise AssertionError(f"{name}: got None; replace the None (or the `raise NotImplementedError()`) with your answer")
-    if isinstance(got, np.ndarray) and got.shape == ():
+    if type(got) is np.ndarray and got.shape == ():
         got = got.item()
-    if isinstance(got, bool) or not isinstance(got, numbers.Real):
-        raise AssertionError(f"{name}: expected a number, got {type(got).__name__} ({describe(got)})")
+    if _is_numpy_scalar(got):
+        got = got.item()  # a Python int, float, bool or complex
+    if type(got) not in (*_PYTHON_NUMBERS, fractions.Fraction):
+        # bool, complex, strings, and subclasses of int or float (which could redefine float() or ==)
+        kind = "an object of its own class " if isinstance(got, numbers.Number) and type(got) is not bool else ""
+        raise AssertionError(f"{name}: expected a number, got {kind}{type(got).__name__} ({describe(got)})")
     if isinstance(expected, numbers.Integral) and not isinstance(expected, bool):
         if not np.isfinite(float(got)) or float(got) != int(got):
             raise AssertionError(f"{name}: expected the whole number {expected}, got {_format_number(got)}")
@@ -160,6 +188,8 @@ def check_choice(name: str, got: Any, expected: Any, options: Iterable[Any]) -> 
 
     if got is None:
         raise AssertionError(f"{name}: got None; set it to one of {options!r}")
+    if type(got) not in {type(o) for o in options}:  # exactly an option's type: a subclass could redefine ==
+        raise AssertionError(f"{name}: expected one of {options!r}, got {type(got).__name__} ({describe(got)})")
     if norm(got) not in [norm(o) for o in options]:
         raise AssertionError(f"{name}: {got!r} is not one of the options {options!r}")
     if norm(got) != norm(expected):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -39,7 +40,7 @@ def generate(repo: Path, out: Path, assignments: Optional[list[str]] = None) -> 
     ids = assignments or list(assignment_notebooks(repo))
     written = []
     with tempfile.TemporaryDirectory(prefix="dsconv-generate-") as tmp:
-        course = Course(repo, Path(tmp), ids)
+        course = Course.create(repo, Path(tmp), ids)
         for assignment in ids:
             course.generate(assignment)
             target = out / assignment
@@ -92,15 +93,43 @@ def cmd_generate(args) -> int:
     return 0
 
 
+def make_engine(args):
+    """The engine the options ask for: --dask ADDRESS, --jobs 1 (serial here) or --jobs N (local processes)."""
+    from .engines import DaskEngine, ProcessEngine, SerialEngine
+
+    if getattr(args, "dask", None):
+        return DaskEngine.local(args.jobs or os.cpu_count() or 1) if args.dask == "local" else DaskEngine(args.dask)
+    jobs = args.jobs or os.cpu_count() or 1
+    return SerialEngine() if jobs == 1 else ProcessEngine(jobs)
+
+
+def grading_limits(repo: Path, args):
+    from .grading import Limits, limits
+
+    timeout, memory = limits(repo)
+    return Limits(timeout=args.timeout or timeout, memory_mb=getattr(args, "memory_mb", None) or memory,
+                  output_kb=getattr(args, "output_kb", None) or 1024, confine=not getattr(args, "no_confine", False))
+
+
+def run_with(engine, jobs):
+    from .grading import run_jobs
+
+    try:
+        return run_jobs(jobs, engine)
+    finally:
+        if hasattr(engine, "close"):
+            engine.close()
+
+
 def cmd_validate(args) -> int:
-    from .grading import Course, assignment_notebooks, find_repository, grade_batch
+    from .grading import Course, assignment_notebooks, find_repository, make_jobs
     from .submissions import Collection, Submission
 
     repo = args.repo or find_repository()
     ids = args.assignment or list(assignment_notebooks(repo))
     failures = []
     with tempfile.TemporaryDirectory(prefix="dsconv-validate-") as tmp:
-        course = Course(repo, Path(tmp), ids, timeout=args.timeout)
+        course = Course.create(repo, Path(tmp), ids, grading_limits(repo, args))
         collection = Collection()
         for assignment in ids:
             course.generate(assignment)
@@ -112,10 +141,11 @@ def cmd_validate(args) -> int:
                     collection.submissions.append(Submission("blank", assignment, blank, str(blank.relative_to(repo))))
                 else:
                     failures.append(f"{blank.relative_to(repo)} is missing: run `dsconv-course generate`")
-        results = grade_batch(course, collection)
+        results = run_with(make_engine(args), make_jobs(course, collection))
     for r in results:
         expected = r.max_score if r.student_id == "solution" else 0
-        ok = r.status == "graded" and r.score == expected and r.max_score
+        ok = r.status == "graded" and r.score == expected and r.max_score and not (
+            r.student_id == "solution" and r.problems)
         print(f"{'ok  ' if ok else 'FAIL'} {r.original}: {r.score} / {r.max_score} (expected {expected}), "
               f"graded in {r.seconds:.2f} s"
               + (f"  [{'; '.join(r.problems)}]" if r.problems else ""))
@@ -123,7 +153,8 @@ def cmd_validate(args) -> int:
             lost = [cell for cell, score in r.cells.items() if score] if r.student_id == "blank" else \
                    [cell for cell, score in r.cells.items() if not score]
             failures.append(f"{r.original}: scored {r.score} of {r.max_score}, expected {expected}"
-                            + (f" (cells: {', '.join(lost)})" if lost else ""))
+                            + (f" (cells: {', '.join(lost)})" if lost else "")
+                            + (f"; problems: {'; '.join(r.problems)}" if r.problems else ""))
     if failures:
         print("validation failed:\n" + "\n".join(f"  {f}" for f in failures))
         return 1
@@ -132,7 +163,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .grading import Course, assignment_notebooks, find_repository, grade_batch, summary, write_outputs
+    from .grading import (Course, assignment_notebooks, find_repository, make_jobs, record_in_gradebook,
+                          summary, write_outputs)
+    from .sandbox import landlock_abi
     from .submissions import collect
 
     repo = args.repo or find_repository()
@@ -141,20 +174,34 @@ def cmd_grade(args) -> int:
     started = time.perf_counter()
     collection = collect(args.submissions.resolve(), out, assignment_notebooks(repo))
     assignments = sorted({s.assignment_id for s in collection.submissions})
+    limits_ = grading_limits(repo, args)
+    if limits_.confine and not landlock_abi():
+        print("warning: this system has no Landlock, so a student's code can read and write whatever this "
+              "user can; grade in a container (see the README)", file=sys.stderr)
     results = []
     if assignments:
-        course = Course(repo, out, assignments, timeout=args.timeout, memory_mb=args.memory_mb)
+        course = Course.create(repo, out, assignments, limits_)
         for assignment in assignments:
             course.generate(assignment)
-        results = grade_batch(course, collection)
-        csv_path = write_outputs(results, collection, course, out)
+        results = run_with(make_engine(args), make_jobs(course, collection))
+        record_in_gradebook(course, results)
+        csv_path = write_outputs(results, collection, out)
     else:
         csv_path = out / "grades.csv"
         csv_path.write_text("student_id,assignment_id,status,file,problems\n" + "".join(
             f",,not graded,{file},{problem}\n" for file, problem in collection.problems))
     print(summary(results, collection, time.perf_counter() - started))
-    print(f"grades: {csv_path}\nfeedback: {out / 'feedback'}")
+    print(f"grades: {csv_path}\nfeedback: {out / 'feedback'}\ngradebook: {out / 'course' / 'gradebook.db'}")
     return 0
+
+
+def _engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", "-j", type=int, default=None,
+                   help="students graded at once (default: the number of cores; 1 grades in this process)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="hand the jobs to a Dask scheduler (tcp://host:8786), or 'local' for a local cluster "
+                        "of --jobs workers")
+    p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,16 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check that every solution scores full marks and every blank exercise zero")
     p.add_argument("assignment", nargs="*", help="assignment ids (default: all)")
-    p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
+    _engine_options(p)
     p.set_defaults(run=cmd_validate)
 
     p = sub.add_parser("grade", help="grade a folder or .zip of submissions; write feedback/ and grades.csv")
     p.add_argument("submissions", type=Path, help="a folder or .zip of .ipynb files, named as the LMS hands them out")
     p.add_argument("--out", type=Path, default=Path("graded"),
                    help="output folder: grades.csv, feedback/, and the scratch course/ (default: ./graded)")
-    p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
+    _engine_options(p)
     p.add_argument("--memory-mb", type=int, default=None,
                    help="memory limit of each student's kernel in MiB (default: nbgrader_config.py)")
+    p.add_argument("--output-kb", type=int, default=None,
+                   help="output a notebook may print before the rest is dropped, in KiB (default: 1024)")
+    p.add_argument("--no-confine", action="store_true",
+                   help="do not confine the kernel with Landlock (only on a machine that isolates each "
+                        "grading run itself, e.g. one container per student)")
     p.set_defaults(run=cmd_grade)
     return parser
 

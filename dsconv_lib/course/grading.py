@@ -1,26 +1,43 @@
-"""The grading pipeline on nbgrader's Python API, in a course directory it builds itself.
+"""The grading pipeline on nbgrader's Python API: one self-contained job per student.
 
-    course = Course(repo, workdir, ...)     # workdir/course: source/ (a copy of solutions/),
-                                            # release/, submitted/, autograded/, feedback/, gradebook.db
-    course.generate(assignment)             # nbgrader generate_assignment: the release and the gradebook
-    grade_batch(course, collection)         # per student: check, autograde, feedback; one at a time
+    course = Course(repo, workdir, assignments)   # workdir/course: source/, release/, gradebook.db
+    course.generate(assignment)                    # nbgrader generate_assignment: release + gradebook
+    jobs = make_jobs(course, collection)           # one Job per submission (plain data)
+    results = run_jobs(jobs, engine)               # serial, local processes (--jobs N) or Dask
+    record_in_gradebook(course, results)           # the class's one gradebook
 
-Each student is graded on their own: a notebook that is not JSON, lost its test
-cells, loops forever or runs out of memory gives that student a failure or a
-lower score and a line in the report, never an aborted batch. Limits: each cell
-runs at most `Execute.timeout` seconds (nbgrader interrupts it, the test fails);
-the kernel runs under an address-space limit (`dsconv_lib.course.kernel`).
-Submissions are read from copies; the originals are never opened for writing.
+`grade_job` is the whole of one student's grading, and it runs anywhere: in
+this process, in a local worker process, or on a Dask worker on another
+machine. It unpacks the assignment's template (the instructor's source, the
+release and an empty gradebook) into a fresh scratch folder of its own,
+checks the handed-in file (JSON, nbformat, locked cells), applies the answer
+policy (`policy`), autogrades it with nbgrader in a confined kernel
+(`kernel`, `sandbox`), reads the scores from its private gradebook, renders
+the feedback, and returns plain data; the scratch folder is then deleted.
+Nothing a student's code does can reach another student's folder or the
+class gradebook: the kernel can read only the Python installation and write
+only its own working folder (where Linux has Landlock), and the results
+travel back as data that the instructor's process writes down.
+
+Limits: each cell runs at most `Execute.timeout` seconds (nbgrader interrupts
+it, the test fails); the kernel has an address-space limit, an output budget
+and no way to start processes. A notebook that is not JSON, lost its test
+cells, loops forever or kills its kernel gives that student a failure or a
+lower score and a line in the report, never an aborted batch. Submissions are
+read from copies; the originals are never opened for writing.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
 import sys
+import tempfile
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -29,6 +46,7 @@ from .kernel import kernel_spec
 from .submissions import Collection, Submission
 
 KERNEL_NAME = "dsconv-grading"
+_JUPYTER_PATH = os.environ.get("JUPYTER_PATH", "")  # as it was before any course put its kernel first
 # Error names in a graded cell's output that are the grader's business, not just a failed test.
 NOTABLE_ERRORS = {
     "CellTimeoutError": "cell {cell} ran past the time limit ({timeout} s) and was interrupted",
@@ -75,55 +93,83 @@ def limits(repo: Path) -> tuple[int, int]:
     return timeout, memory
 
 
-class Course:
-    """A scratch nbgrader course directory for the assignments of `repo`."""
+@dataclass(frozen=True)
+class Limits:
+    """What a student's kernel may use: seconds per cell, MiB of memory, KiB of output; confined or not."""
 
-    def __init__(self, repo: Path, workdir: Path, assignments: list[str], *,
-                 timeout: Optional[int] = None, memory_mb: Optional[int] = None) -> None:
+    timeout: int = 30
+    memory_mb: int = 4096
+    output_kb: int = 1024
+    confine: bool = True
+
+
+def _nbgrader_config(repo_config, root: Path, limits_: Limits):
+    """The repository's nbgrader config pointed at a course folder `root` and the grading kernel."""
+    from traitlets.config import Config
+
+    config = Config(repo_config)
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.source_directory = "source"
+    config.CourseDirectory.release_directory = "release"
+    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    config.Execute.timeout = limits_.timeout
+    config.Execute.kernel_name = KERNEL_NAME
+    config.OverwriteCells.add_missing_cells = True
+    return config
+
+
+def _install_kernel(root: Path, limits_: Limits) -> None:
+    """Write the grading kernel's spec under root/jupyter and put it first on JUPYTER_PATH."""
+    spec = root / "jupyter" / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps(
+        kernel_spec(limits_.memory_mb, limits_.output_kb, limits_.confine), indent=1))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(root / "jupyter"), _JUPYTER_PATH]))
+    # nbgrader runs `alembic` (installed beside it) when it creates a gradebook: find it
+    # even when this interpreter's bin/ is not on PATH (.venv/bin/python -m ...).
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = os.pathsep.join(filter(None, [bin_dir, os.environ.get("PATH")]))
+
+
+class Course:
+    """An nbgrader course folder: the assignments' source, release and gradebook (the class's, or one job's)."""
+
+    def __init__(self, root: Path, config, limits_: Limits, notebooks: dict[str, list[str]]) -> None:
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
 
-        self.repo = repo
-        self.root = workdir / "course"
-        default_timeout, default_memory = limits(repo)
-        self.timeout = default_timeout if timeout is None else timeout
-        self.memory_mb = default_memory if memory_mb is None else memory_mb
-        if self.root.exists():
-            shutil.rmtree(self.root)
-        self.notebooks = {a: assignment_notebooks(repo)[a] for a in assignments}
+        self.root = root
+        self.limits = limits_
+        self.notebooks = notebooks
+        self.config = _nbgrader_config(config, root, limits_)
+        _install_kernel(root, limits_)
+        self.coursedir = CourseDirectory(config=self.config)
+        self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
+
+    @classmethod
+    def create(cls, repo: Path, workdir: Path, assignments: list[str], limits_: Optional[Limits] = None) -> "Course":
+        """A new course under workdir/course with the source of `assignments` copied from repo/solutions."""
+        if limits_ is None:
+            timeout, memory = limits(repo)
+            limits_ = Limits(timeout=timeout, memory_mb=memory)
+        root = workdir / "course"
+        if root.exists():
+            shutil.rmtree(root)
+        all_notebooks = assignment_notebooks(repo)
         for assignment in assignments:
-            shutil.copytree(repo / "solutions" / assignment, self.root / "source" / assignment,
+            shutil.copytree(repo / "solutions" / assignment, root / "source" / assignment,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-
-        # The student's kernel: a kernelspec of our own, found first through JUPYTER_PATH.
-        jupyter = self.root / "jupyter"
-        spec = jupyter / "kernels" / KERNEL_NAME
-        spec.mkdir(parents=True)
-        (spec / "kernel.json").write_text(json.dumps(kernel_spec(self.memory_mb), indent=1))
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(jupyter), os.environ.get("JUPYTER_PATH")]))
-        # nbgrader runs `alembic` (installed beside it) when it creates a gradebook: find it
-        # even when this interpreter's bin/ is not on PATH (.venv/bin/python -m ...).
-        bin_dir = str(Path(sys.executable).parent)
-        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = os.pathsep.join(filter(None, [bin_dir, os.environ.get("PATH")]))
-
-        config = load_config(repo)
-        config.CourseDirectory.root = str(self.root)
-        config.CourseDirectory.source_directory = "source"
-        config.CourseDirectory.release_directory = "release"
-        config.CourseDirectory.db_url = f"sqlite:///{self.root / 'gradebook.db'}"
-        config.Execute.timeout = self.timeout
-        config.Execute.kernel_name = KERNEL_NAME
-        config.OverwriteCells.add_missing_cells = True
-        self.config = config
-        self.coursedir = CourseDirectory(config=config)
-        self.api = NbGraderAPI(coursedir=self.coursedir, config=config)
+        return cls(root, load_config(repo), limits_, {a: all_notebooks[a] for a in assignments})
 
     # -- steps
     def generate(self, assignment: str) -> None:
         result = self.api.generate_assignment(assignment, force=True, create=True)
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment {assignment} failed:\n{result.get('log')}\n{result.get('error')}")
+
+    def source_path(self, assignment: str, notebook: str) -> Path:
+        return self.root / "source" / assignment / notebook
 
     def release_path(self, assignment: str, notebook: str) -> Path:
         return self.root / "release" / assignment / notebook
@@ -136,6 +182,19 @@ class Course:
 
     def feedback_path(self, student: str, assignment: str, notebook: str) -> Path:
         return self.root / "feedback" / student / assignment / (Path(notebook).stem + ".html")
+
+    def template(self, assignment: str) -> bytes:
+        """What a job needs to grade `assignment` anywhere: source, release and gradebook, zipped."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for folder in ("source", "release"):
+                for path in sorted((self.root / folder / assignment).rglob("*")):
+                    if path.is_file():
+                        archive.write(path, path.relative_to(self.root).as_posix())
+            archive.write(self.root / "gradebook.db", "gradebook.db")
+            archive.writestr("course.json", json.dumps({"assignment": assignment,
+                                                        "notebooks": self.notebooks[assignment]}))
+        return buffer.getvalue()
 
     def autograde(self, student: str, assignment: str) -> dict:
         return self.api.autograde(assignment, student, force=True, create=True)
@@ -169,27 +228,53 @@ class Result:
     max_score: Optional[float] = None
     cells: dict[str, float] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
-    feedback: Optional[Path] = None
+    notebook: str = ""  # the graded notebook's file name
+    feedback_html: Optional[str] = None
+    autograded: Optional[str] = None  # the executed notebook, JSON
     seconds: float = 0.0
 
 
-def check_submission(path: Path, release: Path, source: Optional[Path] = None) -> tuple[Optional[dict], list[str], Optional[str]]:
+@dataclass
+class Job:
+    """Everything one student's grading needs, as plain data (it may travel to another machine)."""
+
+    student_id: str
+    assignment_id: str
+    notebook: str  # which notebook of the assignment this file is
+    original: str  # the name as handed in
+    content: bytes  # the file as handed in
+    template: bytes  # Course.template(assignment)
+    config: dict  # the repository's nbgrader config, as a dict
+    limits: Limits = field(default_factory=Limits)
+
+
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
+
+
+def check_submission(content: bytes, release: Path, source: Optional[Path] = None) -> tuple[Optional[dict], list[str], Optional[str]]:
     """(notebook to grade, problems to report, reason it cannot be graded) for a handed-in file.
 
     Reads JSON and nbformat (a notebook re-saved by Colab, with its metadata,
     cell ids and another nbformat_minor, is fine), and compares the locked cells
     with the release: a deleted test cell is restored by nbgrader, an edited one
-    is replaced by the original; both are reported.
+    is replaced by the original; both are reported. Cells that claim a grade id
+    the release does not have, or a second copy of one, lose their nbgrader
+    metadata (they could otherwise pose as test cells); a locked cell gets the
+    release's cell type and metadata back.
     """
     import nbformat
 
+    if len(content) > MAX_NOTEBOOK_BYTES:
+        return None, [], f"file too large ({len(content) / 2**20:.0f} MiB; a notebook is at most {MAX_NOTEBOOK_BYTES // 2**20} MiB)"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError as error:
         return None, [], f"not a text file ({error.reason})"
     except json.JSONDecodeError as error:
         return None, [], f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-    if not isinstance(raw, dict) or "cells" not in raw:
+    except RecursionError:
+        return None, [], "invalid JSON: nested too deeply"
+    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
         return None, [], "not a Jupyter notebook (no 'cells')"
     try:
         notebook = nbformat.reads(json.dumps(raw), as_version=4)
@@ -202,17 +287,35 @@ def check_submission(path: Path, release: Path, source: Optional[Path] = None) -
         return None, [], f"not a valid notebook: {type(error).__name__}: {str(error).splitlines()[0]}"
 
     problems = []
-    original = {c.metadata["nbgrader"]["grade_id"]: c for c in nbformat.read(release, as_version=4).cells
-                if c.metadata.get("nbgrader", {}).get("grade_id")}
+    release_cells = [c for c in nbformat.read(release, as_version=4).cells
+                     if c.metadata.get("nbgrader", {}).get("grade_id")]
+    original = {c.metadata["nbgrader"]["grade_id"]: c for c in release_cells}
     # The instructor's version (with hidden tests) counts as unedited too.
     instructor = {} if source is None else {
         c.metadata["nbgrader"]["grade_id"]: c.source.strip() for c in nbformat.read(source, as_version=4).cells
         if c.metadata.get("nbgrader", {}).get("grade_id")}
     present = {}
     for cell in notebook.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        meta = cell.get("metadata", {}).get("nbgrader")
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if meta is not None and (grade_id not in original or grade_id in present):
+            cell.metadata.pop("nbgrader")
+            problems.append(f"a cell claimed the grade id {grade_id!r}, which "
+                            + ("appears twice" if grade_id in present else "the assignment does not have")
+                            + "; graded as an ordinary cell")
+            continue
         if grade_id:
             present[grade_id] = cell
+            release_cell = original[grade_id]
+            if release_cell.metadata["nbgrader"].get("locked"):
+                cell.cell_type = release_cell.cell_type
+                cell.metadata["nbgrader"] = dict(release_cell.metadata["nbgrader"])
+                if cell.cell_type == "code":
+                    cell.setdefault("outputs", [])
+                    cell.setdefault("execution_count", None)
+                else:
+                    cell.pop("outputs", None)
+                    cell.pop("execution_count", None)
     for grade_id, cell in original.items():
         meta = cell.metadata["nbgrader"]
         kind = "test cell" if meta.get("grade") and not meta.get("solution") else (
@@ -225,64 +328,128 @@ def check_submission(path: Path, release: Path, source: Optional[Path] = None) -
     return notebook, problems, None
 
 
-def notable_errors(autograded: Path, timeout: int, memory_mb: int) -> list[str]:
-    """The errors the report should name: timeouts, forbidden calls, memory, and code that does not parse."""
+def apply_policy(notebook, release: Path, source: Path) -> list[str]:
+    """Check every cell the student could edit against `policy`; blank or drop those that break it.
+
+    An answer cell that breaks a rule gets the release's (blank) version back; a
+    cell the student added is removed. Returns a line per cell for the report.
+    """
+    import nbformat
+
+    from .policy import check_cell, notebook_context
+
+    release_nb = nbformat.read(release, as_version=4)
+    source_nb = nbformat.read(source, as_version=4)
+    context = notebook_context(source_nb.cells, release_nb.cells)
+    blanks = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release_nb.cells
+              if c.metadata.get("nbgrader", {}).get("solution")}
+    problems, kept = [], []
+    for index, cell in enumerate(notebook.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("locked"):
+            kept.append(cell)
+            continue
+        violations = check_cell(cell.source, context)
+        if not violations:
+            kept.append(cell)
+            continue
+        where = "; ".join(str(v) for v in violations[:3]) + (f" (and {len(violations) - 3} more)" if len(violations) > 3 else "")
+        grade_id = meta.get("grade_id")
+        if grade_id in blanks:
+            cell.source = blanks[grade_id]
+            kept.append(cell)
+            problems.append(f"answer cell {grade_id!r} was not run, graded as blank: {where}")
+        else:
+            problems.append(f"added cell {index + 1} was not run: {where}")
+    notebook.cells = kept
+    return problems
+
+
+NOTABLE_ERRORS = {
+    "CellTimeoutError": "cell {cell} ran past the time limit ({timeout} s) and was interrupted",
+    "ForbiddenCallError": "cell {cell}: called a library convolution where the exercise asks for their own",
+    "MemoryError": "cell {cell} ran out of memory (limit {memory} MiB)",
+    "DeadKernelError": "the kernel died in cell {cell} (out of memory?)",
+    "GradingViolation": "cell {cell} tried something the grader does not allow: {evalue}",
+    "PermissionError": "cell {cell} was refused access: {evalue}",
+}
+
+
+OUTPUT_CAPPED = "[the grader dropped the rest of this notebook's output"  # kernel.main's notice
+
+
+def notable_errors(autograded: Path, limits_: Limits) -> list[str]:
+    """The errors the report should name: timeouts, forbidden calls, memory, refusals, code that does not parse."""
     import nbformat
 
     problems = []
     for cell in nbformat.read(autograded, as_version=4).cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id", cell.get("id"))
         for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and OUTPUT_CAPPED in str(output.get("text", "")):
+                problems.append(f"cell {grade_id!r} printed more than {limits_.output_kb} KiB; "
+                                "the grader dropped the rest of the output")
             if output.get("output_type") != "error":
                 continue
             ename = output.get("ename")
+            evalue = str(output.get("evalue", ""))[:200]
             if ename in NOTABLE_ERRORS:
-                problems.append(NOTABLE_ERRORS[ename].format(cell=repr(grade_id), timeout=timeout, memory=memory_mb))
+                problems.append(NOTABLE_ERRORS[ename].format(cell=repr(grade_id), timeout=limits_.timeout,
+                                                             memory=limits_.memory_mb, evalue=evalue))
             elif ename in ("SyntaxError", "IndentationError", "TabError"):
-                problems.append(f"cell {grade_id!r} has a {ename}: {output.get('evalue', '')}")
+                problems.append(f"cell {grade_id!r} has a {ename}: {evalue}")
     return problems
 
 
-def grade_one(course: Course, submission: Submission) -> Result:
-    """Check, autograde and give feedback on one submission; every failure ends up in the Result."""
+def grade_job(job: Job) -> Result:
+    """Grade one submission in a scratch folder of its own; every failure ends up in the Result."""
     import nbformat
 
     started = time.perf_counter()
-    result = Result(submission.student_id, submission.assignment_id, submission.original)
-    notebooks = course.notebooks[submission.assignment_id]
-    notebook_name = _notebook_for(submission, notebooks)
+    result = Result(job.student_id, job.assignment_id, job.original, notebook=job.notebook)
+    scratch = Path(tempfile.mkdtemp(prefix="dsconv-job-"))
     try:
-        notebook, problems, reason = check_submission(
-            submission.path, course.release_path(submission.assignment_id, notebook_name),
-            course.root / "source" / submission.assignment_id / notebook_name)
+        root = scratch / "course"
+        with zipfile.ZipFile(io.BytesIO(job.template)) as archive:
+            archive.extractall(root)
+        from traitlets.config import Config
+
+        course = Course(root, Config(job.config), job.limits, {job.assignment_id: [job.notebook]})
+        release = course.release_path(job.assignment_id, job.notebook)
+        source = course.source_path(job.assignment_id, job.notebook)
+        notebook, problems, reason = check_submission(job.content, release, source)
         result.problems += problems
         if reason:
             result.problems.append(reason)
             return result
-        target = course.submitted_path(submission.student_id, submission.assignment_id, notebook_name)
-        if target.parent.exists():
-            shutil.rmtree(target.parent)
+        result.problems += apply_policy(notebook, release, source)
+        target = course.submitted_path(job.student_id, job.assignment_id, job.notebook)
         target.parent.mkdir(parents=True)
         nbformat.write(notebook, target)
 
-        graded = course.autograde(submission.student_id, submission.assignment_id)
+        graded = course.autograde(job.student_id, job.assignment_id)
         if not graded["success"]:
-            result.problems.append("autograde failed: " + _last_line(graded.get("error") or graded.get("log")))
+            if "DeadKernelError" in (graded.get("log") or "") + (graded.get("error") or ""):
+                result.problems.append("the kernel died while running the notebook (it crashed, e.g. a segmentation "
+                                       "fault, or was killed); nothing of it could be graded")
+            else:
+                result.problems.append("autograde failed: " + _last_line(graded.get("error") or graded.get("log")))
             return result
-        result.problems += notable_errors(
-            course.autograded_path(submission.student_id, submission.assignment_id, notebook_name),
-            course.timeout, course.memory_mb)
-        result.score, result.max_score, result.cells = course.scores(submission.student_id, submission.assignment_id)
-        feedback = course.generate_feedback(submission.student_id, submission.assignment_id)
-        html = course.feedback_path(submission.student_id, submission.assignment_id, notebook_name)
+        autograded = course.autograded_path(job.student_id, job.assignment_id, job.notebook)
+        result.problems += notable_errors(autograded, job.limits)
+        result.autograded = autograded.read_text(encoding="utf-8")
+        result.score, result.max_score, result.cells = course.scores(job.student_id, job.assignment_id)
+        feedback = course.generate_feedback(job.student_id, job.assignment_id)
+        html = course.feedback_path(job.student_id, job.assignment_id, job.notebook)
         if feedback["success"] and html.is_file():
-            result.feedback = html
+            result.feedback_html = html.read_text(encoding="utf-8")
         else:
             result.problems.append("feedback failed: " + _last_line(feedback.get("error") or feedback.get("log")))
         result.status = "graded"
     except Exception as error:  # one student's trouble never stops the batch
         result.problems.append(f"grading raised {type(error).__name__}: {_last_line(str(error))}")
     finally:
+        shutil.rmtree(scratch, ignore_errors=True)
         result.seconds = time.perf_counter() - started
     return result
 
@@ -303,6 +470,20 @@ def _last_line(text: Optional[str]) -> str:
 # ----------------------------------------------------------------------------- a batch
 
 
+def make_jobs(course: Course, collection: Collection) -> list[Job]:
+    """One Job per collected submission (the course's assignments must be generated)."""
+    templates = {a: course.template(a) for a in {s.assignment_id for s in collection.submissions}}
+    config = _plain(course.config)
+    return [Job(s.student_id, s.assignment_id, _notebook_for(s, course.notebooks[s.assignment_id]), s.original,
+                s.path.read_bytes(), templates[s.assignment_id], config, course.limits)
+            for s in collection.submissions]
+
+
+def _plain(config) -> dict:
+    """A traitlets Config as nested plain dicts (picklable, and the same on every machine)."""
+    return {k: _plain(v) if isinstance(v, dict) else v for k, v in config.items()}
+
+
 def progress(done: int, total: int, label: str, stream=None) -> None:
     """A one-line progress bar on stderr (redrawn in a terminal, one line per step otherwise)."""
     stream = stream or sys.stderr
@@ -316,28 +497,56 @@ def progress(done: int, total: int, label: str, stream=None) -> None:
     stream.flush()
 
 
-def grade_batch(course: Course, collection: Collection,
-                report: Callable[[int, int, str], None] = progress) -> list[Result]:
-    """Grade every collected submission, one after the other."""
-    results = []
-    total = len(collection.submissions)
-    for index, submission in enumerate(collection.submissions):
-        report(index, total, f"{submission.student_id} {submission.assignment_id}")
-        results.append(grade_one(course, submission))
-    report(total, total, "done")
-    return results
+def run_jobs(jobs: list[Job], engine: "Engine", report: Callable[[int, int, str], None] = progress) -> list[Result]:
+    """Grade every job on `engine`; results in the jobs' order, whatever order they finish in."""
+    results: list[Optional[Result]] = [None] * len(jobs)
+    done = 0
+    report(0, len(jobs), "starting")
+    for index, result in engine.run(jobs):
+        results[index] = result
+        done += 1
+        report(done, len(jobs), f"{result.student_id} {result.assignment_id}")
+    return [r if r is not None else Result(j.student_id, j.assignment_id, j.original,
+                                           problems=["the grading engine returned no result"])
+            for j, r in zip(jobs, results)]
 
 
-def write_outputs(results: list[Result], collection: Collection, course: Course, out: Path) -> Path:
-    """grades.csv (one row per graded file and per file that could not be) and feedback/<student>/<assignment>/."""
-    feedback_root = out / "feedback"
-    if feedback_root.exists():
-        shutil.rmtree(feedback_root)
+def record_in_gradebook(course: Course, results: list[Result]) -> None:
+    """Write every graded result into the course's gradebook (one per class), with its per-cell scores."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.coursedir.db_url) as gradebook:
+        for result in results:
+            if result.status != "graded":
+                continue
+            gradebook.update_or_create_student(result.student_id)
+            try:
+                gradebook.remove_submission(result.assignment_id, result.student_id)
+            except Exception:  # none yet
+                pass
+            gradebook.add_submission(result.assignment_id, result.student_id)
+            notebook = Path(result.notebook).stem
+            for cell, score in result.cells.items():
+                grade = gradebook.find_grade(cell, notebook, result.assignment_id, result.student_id)
+                grade.auto_score = score
+            gradebook.db.commit()
+
+
+def write_outputs(results: list[Result], collection: Collection, out: Path) -> Path:
+    """grades.csv (one row per graded file and per file that could not be), feedback/<student>/<assignment>/,
+    and the executed notebooks where nbgrader keeps them (course/autograded/<student>/<assignment>/)."""
+    for folder in (out / "feedback", out / "course" / "autograded"):
+        if folder.exists():
+            shutil.rmtree(folder)
     for result in results:
-        if result.feedback:
-            target = feedback_root / result.student_id / result.assignment_id / result.feedback.name
+        if result.feedback_html is not None:
+            target = out / "feedback" / result.student_id / result.assignment_id / (Path(result.notebook).stem + ".html")
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(result.feedback, target)
+            target.write_text(result.feedback_html, encoding="utf-8")
+        if result.autograded is not None:
+            target = out / "course" / "autograded" / result.student_id / result.assignment_id / result.notebook
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(result.autograded, encoding="utf-8")
     cell_ids = sorted({cell for r in results for cell in r.cells})
     path = out / "grades.csv"
     with path.open("w", newline="", encoding="utf-8") as f:

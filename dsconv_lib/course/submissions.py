@@ -5,7 +5,11 @@ in the submissions folder or .zip (other files, `__MACOSX/` and
 `.ipynb_checkpoints/` are skipped):
 
 1. The file name loses ".ipynb", any leading "Copy of " (Colab's "Save a copy")
-   and any trailing " (1)", " (2)"... (a browser's repeated download).
+   and any trailing " (1)", " (2)"... (a browser's repeated download). A
+   Canvas bulk download, `<name>[_LATE]_<user id>_<submission id>_<file>`
+   ("smithjane_LATE_4711_90210_ex03-1.ipynb"), gives the student
+   "<name>_<user id>" ("smithjane_4711") and the file name that follows, whose
+   "-1", "-2"... (Canvas's resubmission number) counts as the copy number.
 2. The assignment is the first word of the name that is an assignment id, one
    folder of solutions/ (e.g. "ex01"), matched case-insensitively and standing
    alone or joined by "_", "-", " " or "." ("alice_ex01", "ex01-alice" and
@@ -33,6 +37,8 @@ from typing import Iterable, Optional
 
 COPY_OF = re.compile(r"^(copy of\s+)+", re.IGNORECASE)
 COPY_NUMBER = re.compile(r"\s*\((\d+)\)\s*$")
+CANVAS = re.compile(r"^(?P<name>[A-Za-z][^_]*)(?:_LATE)?_(?P<user>\d+)_(?P<submission>\d+)_(?P<file>.+)$")
+CANVAS_RESUBMISSION = re.compile(r"-(\d+)$")
 MOODLE_SUFFIX = re.compile(r"_assignsubmission_\w*?_?$", re.IGNORECASE)
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SEPARATORS = " _-."
@@ -63,12 +69,20 @@ def parse_name(relative: Path, assignment_ids: Iterable[str]) -> tuple[Optional[
     ('alice', 'ex01', 2)
     >>> parse_name(Path("bob/ex01.ipynb"), ["ex01"])
     ('bob', 'ex01', 0)
+    >>> parse_name(Path("smithjane_LATE_4711_90210_ex03-1.ipynb"), ["ex03"])
+    ('smithjane_4711', 'ex03', 1)
     """
     stem = relative.name[: -len(".ipynb")] if relative.name.lower().endswith(".ipynb") else relative.stem
     stem = COPY_OF.sub("", stem.strip())
     copy_number = 0
     if match := COPY_NUMBER.search(stem):
         copy_number, stem = int(match.group(1)), stem[: match.start()]
+    canvas_student = None
+    if canvas := CANVAS.match(stem):
+        canvas_student = f"{canvas.group('name')}_{canvas.group('user')}"
+        stem = COPY_OF.sub("", canvas.group("file"))
+        if resubmission := CANVAS_RESUBMISSION.search(stem):
+            copy_number, stem = int(resubmission.group(1)), stem[: resubmission.start()]
     ids = sorted(assignment_ids, key=len, reverse=True)
     pattern = re.compile(
         r"(?:^|(?<=[ _.\-]))(" + "|".join(re.escape(a) for a in ids) + r")(?=$|[ _.\-])", re.IGNORECASE
@@ -77,7 +91,7 @@ def parse_name(relative: Path, assignment_ids: Iterable[str]) -> tuple[Optional[
     if match is None:
         return None, None, copy_number
     assignment = next(a for a in ids if a.lower() == match.group(1).lower())
-    student = stem[: match.start()].strip(SEPARATORS)
+    student = canvas_student or stem[: match.start()].strip(SEPARATORS)
     if not student:
         for folder in reversed(relative.parent.parts):
             candidate = MOODLE_SUFFIX.sub("", folder).strip(SEPARATORS)
