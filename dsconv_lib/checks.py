@@ -167,7 +167,8 @@ def check_close(name: str, got: Any, expected: Any, atol: float = 1e-9, rtol: fl
         got = got.item()  # a Python int, float, bool or complex
     if type(got) not in (*_PYTHON_NUMBERS, fractions.Fraction):
         # bool, complex, strings, and subclasses of int or float (which could redefine float() or ==)
-        kind = "an object of its own class " if isinstance(got, numbers.Number) and type(got) is not bool else ""
+        kind = ("an object of its own class " if isinstance(got, (*_PYTHON_NUMBERS, fractions.Fraction, np.generic))
+                and type(got) is not bool else "")
         raise AssertionError(f"{name}: expected a number, got {kind}{type(got).__name__} ({describe(got)})")
     if isinstance(expected, numbers.Integral) and not isinstance(expected, bool):
         if not np.isfinite(float(got)) or float(got) != int(got):

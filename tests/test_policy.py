@@ -118,6 +118,7 @@ ATTACKS = [  # (source, a substring of the rule it must break), in ex01's contex
     ("%run /tmp/x.py\n", "the magic %run is not allowed"),
     ("%%bash\nls\n", "the magic %bash is not allowed"),
     ("%timeit open('/etc/passwd')\n", "'open' is not allowed"),
+    ("%matplotlib module://dsconv_lib.course.grading\n", "%matplotlib 'module://dsconv_lib.course.grading' is not allowed"),
 ]
 
 

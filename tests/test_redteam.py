@@ -114,13 +114,13 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
                     ATTR_ASSIGN, "numpy patched through an alias"),
         "c2self": ("ex05", {"answers": patcher.format(attr="isclose", value="np.ones(1, bool)")
                             + "Patch.go(np)\nanswer_q1 = 0\nanswer_q2 = 0\n"},
-                   "grader does not allow changing numpy.isclose", "numpy patched through `self`"),
+                   "self.isclose outside a class's __init__", "numpy patched through `self`"),
         "c2checks": ("ex02", {"answers": patcher.format(attr="check_close", value="None")
                               + "import dsconv_lib.checks\nPatch.go(dsconv_lib.checks)\nanswer_q1 = 'x'\nanswer_q2 = 0\n"},
-                     "grader does not allow changing dsconv_lib.checks.check_close", "dsconv_lib.checks patched"),
+                     "self.check_close outside a class's __init__", "dsconv_lib.checks patched"),
         "c2math": ("ex03", {"answers": patcher.format(attr="isclose", value="True")
                             + "import math\nPatch.go(math)\nanswer_q1 = 'a'\n"},
-                   "grader does not allow changing math.isclose", "math patched through `self`"),
+                   "self.isclose outside a class's __init__", "math patched through `self`"),
         "c2sysmod": ("ex06", {"answers": "import sys\nsys.modules['numpy'].allclose = lambda *a, **k: True\n"},
                      "module 'sys' is not allowed in answers", "numpy patched through sys.modules"),
         "c2torch": ("ex06", {"pointwise_conv2d": "import torch\ntorch.allclose = lambda *a, **k: True\n"
@@ -128,7 +128,7 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
                     ATTR_ASSIGN, "torch patched"),
         "c2torchself": ("ex06", {"answers": "import torch\n" + patcher.format(attr="allclose", value="True")
                                  + "Patch.go(torch)\nanswer_q1 = 3\n"},
-                        "grader does not allow changing torch.allclose", "torch patched through `self` right after its import"),
+                        "self.allclose outside a class's __init__", "torch patched through `self` right after its import"),
         "c2classpatch": ("ex01", {"conv_cost": "from dsconv_lib import cost\n"
                                                "class Patch:\n    def go(self):\n"
                                                "        self.macs = property(lambda s: 0, lambda s, v: None)\n"
@@ -287,7 +287,8 @@ def test_attack_scores_no_more_than_blank(graded, student):
             assert score <= blank[cell], (what, cell, row)
     assert number(row["score"]) <= number(graded["rows"][f"blank{assignment}"]["score"]), (what, row)
     if report.startswith("notebook:"):  # a failed test's message, in the graded notebook
-        graded_notebook = graded["out"] / "autograded" / student / assignment / f"{assignment}.ipynb"
+        graded_notebook = next(p for p in (graded["out"] / "course" / "autograded", graded["out"] / "autograded")
+                               if (p / student).is_dir()) / student / assignment / f"{assignment}.ipynb"
         outputs = "\n".join(str(o.get("evalue", "")) + "".join(o.get("traceback", []))
                             for c in load(graded_notebook)["cells"] for o in c.get("outputs", []))
         assert report.removeprefix("notebook:") in outputs, (what, outputs[-3000:])

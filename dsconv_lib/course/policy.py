@@ -324,6 +324,9 @@ class _Checker(ast.NodeVisitor):
             kind, name, code = magic
             if name not in ALLOWED_MAGICS:
                 self.deny(node, f"the magic %{name} is not allowed in answers (allowed: %time, %timeit, %matplotlib)")
+            elif name == "matplotlib" and (code or "").strip() not in ("", "inline", "agg", "widget", "ipympl"):
+                # `%matplotlib module://x.y` imports any module by name
+                self.deny(node, f"%matplotlib {code.strip()!r} is not allowed in answers (allowed: inline, agg, widget)")
             elif code is not None and name != "matplotlib":
                 try:
                     inner = ast.parse(code)
