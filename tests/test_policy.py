@@ -161,7 +161,33 @@ LEGITIMATE = [
     "def f(x):\n    y = x.copy()\n    y[0] = 1\n    return y.reshape(-1).astype(np.float64)\n",
     "from dataclasses import dataclass\n\n@dataclass\nclass Layer:\n    c_in: int\n    c_out: int\n",
     "expected_size = 3\n",  # a name of one's own that only looks like a test's
+    "def pool(x):\n    return np.max(np.stack([x, -x]), axis=0) + torch.stack([torch.ones(2)]).numpy().sum()\n",
+    "def count(model):\n    return sum(p.numel() for m in model.modules() for p in m.parameters(recurse=False))\n",
 ]
+
+
+# What answers may not touch in numpy and torch, on purpose: files, global state, other modules.
+# Anything else these libraries offer must stay usable (np.stack was refused once, wrongly).
+DENIED_ON_PURPOSE = {
+    "ctypeslib", "f2py", "fromfile", "fromregex", "genfromtxt", "load", "loadtxt", "memmap", "save", "savetxt",
+    "savez", "savez_compressed", "set_printoptions", "setbufsize", "seterr", "seterrcall", "ctypes", "dump",
+    "dumps", "tofile", "builtins", "classes", "fork", "from_file", "glob", "hub", "importlib", "inspect",
+    "library", "multiprocessing", "ops", "os", "set_default_device", "set_default_dtype",
+    "set_default_tensor_type", "set_flush_denormal", "signal", "sys", "threading", "types",
+    "use_deterministic_algorithms",
+}
+
+
+def test_only_file_and_global_state_attributes_of_numpy_and_torch_are_denied():
+    import numpy as np
+    import torch
+
+    from dsconv_lib.course.policy import DENIED_ATTRIBUTES
+
+    libraries = (np, np.ndarray, np.linalg, np.random, torch, torch.Tensor, torch.nn, torch.nn.Module,
+                 torch.nn.functional, torch.linalg, torch.fft)
+    denied = {name for library in libraries for name in dir(library)} & DENIED_ATTRIBUTES
+    assert denied <= DENIED_ON_PURPOSE, f"denied by accident: {sorted(denied - DENIED_ON_PURPOSE)}"
 
 
 @pytest.mark.parametrize("source", LEGITIMATE, ids=[f"{i:02d}" for i in range(len(LEGITIMATE))])

@@ -72,12 +72,12 @@ DENIED_ATTRIBUTES = frozenset({
     "setbufsize", "set_printoptions", "set_string_function", "use_deterministic_algorithms",
     "set_flush_denormal", "attrgetter", "methodcaller", "register",
     # processes and the interpreter
-    "system", "popen", "spawn", "fork", "kill", "exit", "abort", "modules",
+    "system", "popen", "spawn", "fork", "kill", "exit", "abort",
     # frames and code objects: from a generator's or a traceback's frame, `f_back` walks up to the test's
     # locals (`expected`), `f_globals` to any module's dictionary (past the frozen modules), `f_builtins` to
     # the builtins every module shares
     "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame", "ag_code", "f_back", "f_globals", "f_locals",
-    "f_builtins", "f_code", "f_trace", "tb_frame", "tb_next", "co_code", "co_consts", "currentframe", "stack",
+    "f_builtins", "f_code", "f_trace", "tb_frame", "tb_next", "co_code", "co_consts", "currentframe",
     "getouterframes", "getinnerframes", "import_module", "reload", "make_dataclass", "new_class",
     # modules an allowed module keeps as an attribute (`dsconv_lib.checks.sys`, `dsconv_lib.widgets.os`,
     # `dataclasses.inspect`): the names of modules that are not allowed, as attributes or `from m import name`
