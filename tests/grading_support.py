@@ -5,6 +5,12 @@ filled in, then some answer cells replaced (a mechanically wrong variant, a
 correct one written another way) or the notebook edited (as Colab re-saves it,
 with a test cell deleted, ...). `grade_batch` grades such notebooks with the
 real instructor command, `python -m dsconv_lib.course grade`.
+
+The test files of the exercises share `Assignment` (one exercise's notebooks,
+grading a batch, reading a graded cell's output), `Graded` (a graded batch) and
+the checks on a grades.csv row or a release (`check_full_marks`,
+`check_lost_only`, `check_release`). These are not test modules: pytest does not
+rewrite their asserts, so each assert carries its own message.
 """
 
 from __future__ import annotations
@@ -14,10 +20,16 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+
+# student id (or any key) -> (file name in the submissions folder, a factory of the notebook: JSON or raw text)
+Batch = dict[str, tuple[str, Callable[[], Union[dict, str]]]]
 
 
 def course_command(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -105,7 +117,7 @@ def edit_cell(cell_id: str, new_source: str) -> Callable[[dict], None]:
     return edit
 
 
-def write_batch(batch: dict[str, tuple[str, Callable[[], Union[dict, str]]]], folder: Path) -> None:
+def write_batch(batch: Batch, folder: Path) -> None:
     """Write each (file name, notebook factory) of `batch` under `folder`.
 
     A factory may return a notebook (written as JSON) or a string (written as is, e.g. broken JSON).
@@ -123,10 +135,96 @@ def read_grades(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def grade_batch(batch: dict[str, tuple[str, Callable[[], Union[dict, str]]]], submissions: Path, out: Path,
+def grade_batch(batch: Batch, submissions: Path, out: Path,
                 *options: str) -> tuple[subprocess.CompletedProcess, list[dict[str, str]]]:
     """Write `batch` under `submissions`, grade that folder into `out`: the command's result and grades.csv."""
     write_batch(batch, submissions)
     result = course_command("grade", str(submissions), "--out", str(out), *options)
     assert result.returncode == 0, result.stdout + result.stderr
     return result, read_grades(out)
+
+
+# The first code cell of every released exercise: installs the course library where it is missing (Colab).
+INSTALL_CELL = ('try:\n    import dsconv_lib\nexcept ImportError:\n'
+                '    %pip install -q "git+https://github.com/dsconv-course/dsconv-course"')
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A graded batch: the `--out` folder, the grades.csv rows by student id, the command's stdout."""
+
+    out: Path
+    rows: dict[str, dict[str, str]]
+    stdout: str
+
+
+def grade(batch: Batch, tmp_path_factory: pytest.TempPathFactory, *options: str, label: str = "") -> Graded:
+    """Grade `batch` with `options` in fresh temporary folders ("submissions-<label>", "graded-<label>")."""
+    suffix = f"-{label}" if label else ""
+    out = tmp_path_factory.mktemp(f"graded{suffix}")
+    result, grades = grade_batch(batch, tmp_path_factory.mktemp(f"submissions{suffix}"), out, *options)
+    return Graded(out=out, rows={r["student_id"]: r for r in grades}, stdout=result.stdout)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One exercise, e.g. Assignment("ex06"): its notebooks, student variants of them, its graded output."""
+
+    name: str
+
+    @property
+    def solution(self) -> Path:
+        return solution_path(self.name)
+
+    @property
+    def release(self) -> Path:
+        return release_path(self.name)
+
+    def student_notebook(self, replace: Optional[dict[str, str]] = None,
+                         edit: Optional[Callable[[dict], None]] = None) -> dict:
+        """The release with the solution filled in, then `replace` and `edit` applied (see `student_notebook`)."""
+        return student_notebook(self.name, replace, edit)
+
+    def swap(self, cell_id: str, old: str, new: str) -> dict[str, str]:
+        """{cell_id: the solution's source with `old` replaced by `new`} (see `swap`)."""
+        return swap(self.name, cell_id, old, new)
+
+    def grade(self, batch: Batch, tmp_path_factory: pytest.TempPathFactory, *options: str) -> Graded:
+        """Grade `batch` (student id -> (file name, notebook factory)) with the command-line `options`."""
+        return grade(batch, tmp_path_factory, *options, label=self.name)
+
+    def cell_output(self, graded: Graded, student: str, cell_id: str) -> str:
+        """The outputs of cell `cell_id` in `student`'s autograded notebook, as JSON text."""
+        autograded = graded.out / "course" / "autograded" / student / self.name / f"{self.name}.ipynb"
+        cell = next(c for c in load(autograded)["cells"] if grade_id(c) == cell_id)
+        return json.dumps(cell["outputs"])
+
+
+def lost_cells(row: dict[str, str]) -> set[str]:
+    """The test cells of a grades.csv row that scored zero (an empty entry, e.g. a cell the notebook lacks, is not)."""
+    return {cell for cell in row if cell.startswith("test_") and row[cell] != "" and float(row[cell]) == 0}
+
+
+def check_full_marks(row: dict[str, str], full: float) -> None:
+    """Assert that a grades.csv row is graded, with `full` points out of `full`."""
+    assert (row["status"], float(row["score"]), float(row["max_score"])) == ("graded", full, full), row
+
+
+def check_lost_only(row: dict[str, str], full: float, lost: set[str]) -> None:
+    """Assert that a grades.csv row is graded, keeps some but not all of `full`, and scores zero in `lost` only."""
+    assert row["status"] == "graded", row
+    assert 0 < float(row["score"]) < full, row
+    assert lost_cells(row) == lost, (lost_cells(row), row)
+
+
+def check_release(assignment: Assignment, full: float, absent: list[str]) -> None:
+    """Assert that the release holds no solution, hidden test nor any string of `absent`, that its first code
+    cell is the locked INSTALL_CELL, and that the points of the solution add up to `full`."""
+    text = assignment.release.read_text(encoding="utf-8")
+    for needle in ["BEGIN SOLUTION", "HIDDEN TESTS", *absent]:
+        assert needle not in text, f"{needle!r} in {assignment.release}"
+    first_code = next(c for c in load(assignment.release)["cells"] if c["cell_type"] == "code")
+    assert source(first_code).strip() == INSTALL_CELL, source(first_code)
+    assert first_code["metadata"]["nbgrader"]["locked"] is True, first_code["metadata"]
+    points = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in load(assignment.solution)["cells"])
+    assert points == full, (points, full)

@@ -9,10 +9,8 @@ points of its part but not all of them; the correct ones must score full marks.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from grading_support import ROOT, colab_resave, grade_batch, grade_id, load, source, swap
+from grading_support import ROOT, Assignment, Graded, check_full_marks, colab_resave, grade, load, source, swap
 from grading_support import student_notebook as student
 
 FULL = {"ex02": 12.0, "ex03": 10.0}
@@ -125,11 +123,8 @@ WRONG = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    out = tmp_path_factory.mktemp("graded")
-    result, grades = grade_batch(BATCH, tmp_path_factory.mktemp("submissions"), out)
-    rows = {r["student_id"]: r for r in grades}
-    return {"rows": rows, "out": out, "stdout": result.stdout}
+def graded(tmp_path_factory) -> Graded:
+    return grade(BATCH, tmp_path_factory)
 
 
 def assignment_of(student_id: str) -> str:
@@ -138,14 +133,12 @@ def assignment_of(student_id: str) -> str:
 
 @pytest.mark.parametrize("student_id", ["alice", "bob", "carol", "alice3", "bob3", "carol3"])
 def test_correct_solutions_score_full_marks(graded, student_id):
-    r = graded["rows"][student_id]
-    full = FULL[assignment_of(student_id)]
-    assert (r["status"], float(r["score"]), float(r["max_score"])) == ("graded", full, full), r
+    check_full_marks(graded.rows[student_id], FULL[assignment_of(student_id)])
 
 
 @pytest.mark.parametrize("student_id", sorted(WRONG))
 def test_wrong_solutions_lose_points_but_not_all(graded, student_id):
-    r = graded["rows"][student_id]
+    r = graded.rows[student_id]
     assert r["status"] == "graded", r
     for cell in WRONG[student_id]:
         assert float(r[cell]) == 0, (cell, r)
@@ -154,15 +147,13 @@ def test_wrong_solutions_lose_points_but_not_all(graded, student_id):
 
 def test_cheating_is_reported(graded):
     for student_id, cell in (("frank3", "test_separable_filter"), ("grace", "test_params")):
-        problems = graded["rows"][student_id]["problems"]
-        assert f"cell '{cell}'" in problems and "library" in problems, graded["rows"][student_id]
+        problems = graded.rows[student_id]["problems"]
+        assert f"cell '{cell}'" in problems and "library" in problems, graded.rows[student_id]
 
 
 def test_wrong_stride_passes_the_visible_macs_tests(graded):
     """frank's MACs are right for the visible cases (strides that divide the size); hidden cases catch them."""
-    autograded = graded["out"] / "course" / "autograded" / "frank" / "ex02" / "ex02.ipynb"
-    cell = next(c for c in load(autograded)["cells"] if grade_id(c) == "test_macs")
-    text = json.dumps(cell["outputs"])
+    text = Assignment("ex02").cell_output(graded, "frank", "test_macs")
     assert "the visible cases pass" in text and "hidden random" in text
 
 

@@ -10,26 +10,18 @@ one must lose the points of its part, and only those.
 
 from __future__ import annotations
 
-import json
-
-import grading_support as support
 import pytest
-from grading_support import colab_resave, grade_batch, grade_id, load, source
+from grading_support import Assignment, Graded, colab_resave
+from grading_support import check_full_marks, check_lost_only, check_release
 
-SOLUTION = support.solution_path("ex06")
-RELEASE = support.release_path("ex06")
+EX06 = Assignment("ex06")
 FULL = 14.0
 
 pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
 
-
-def student_notebook(replace: dict[str, str] | None = None, edit=None) -> dict:
-    return support.student_notebook("ex06", replace, edit)
-
-
-def swap(cell_id: str, old: str, new: str) -> dict[str, str]:
-    return support.swap("ex06", cell_id, old, new)
+# Shorthands for this assignment: a student's notebook, a one-edit wrong answer, a graded cell's output.
+student_notebook, swap, cell_output = EX06.student_notebook, EX06.swap, EX06.cell_output
 
 
 # A correct solution written another way: plain loops, float32 throughout, SVD through the eigenvalues of M M^T.
@@ -105,37 +97,18 @@ BATCH = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    out = tmp_path_factory.mktemp("graded-ex06")
-    result, grades = grade_batch(BATCH, tmp_path_factory.mktemp("submissions-ex06"), out,
-                                 "--timeout", "10", "--memory-mb", "1536")
-    rows = {r["student_id"]: r for r in grades}
-    return {"out": out, "rows": rows, "stdout": result.stdout}
-
-
-def cell_output(graded, student: str, cell_id: str) -> str:
-    autograded = graded["out"] / "course" / "autograded" / student / "ex06" / "ex06.ipynb"
-    cell = next(c for c in load(autograded)["cells"] if grade_id(c) == cell_id)
-    return json.dumps(cell["outputs"])
+def graded(tmp_path_factory) -> Graded:
+    return EX06.grade(BATCH, tmp_path_factory, "--timeout", "10", "--memory-mb", "1536")
 
 
 def test_release_has_no_solutions_or_hidden_tests_and_a_locked_install_cell():
-    text = RELEASE.read_text(encoding="utf-8")
-    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "answer_q1 = 2" not in text
-    first_code = next(c for c in load(RELEASE)["cells"] if c["cell_type"] == "code")
-    assert source(first_code).strip() == (
-        'try:\n    import dsconv_lib\nexcept ImportError:\n'
-        '    %pip install -q "git+https://github.com/dsconv-course/dsconv-course"')
-    assert first_code["metadata"]["nbgrader"]["locked"] is True
-    points = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in load(SOLUTION)["cells"])
-    assert points == FULL
+    check_release(EX06, FULL, absent=["answer_q1 = 2"])
 
 
 @pytest.mark.parametrize("student", ["alice", "bob", "erin"])
 def test_correct_solutions_score_full_marks(graded, student):
     """The solution, its Colab re-save, and a correct solution written with loops in float32."""
-    r = graded["rows"][student]
-    assert (r["status"], float(r["score"]), float(r["max_score"])) == ("graded", FULL, FULL), r
+    check_full_marks(graded.rows[student], FULL)
 
 
 @pytest.mark.parametrize("student, lost", [
@@ -145,11 +118,7 @@ def test_correct_solutions_score_full_marks(graded, student):
     ("ken", {"test_depthwise_conv2d", "test_separable_conv2d"}),    # calls the library
 ])
 def test_wrong_solutions_lose_the_points_of_their_part(graded, student, lost):
-    r = graded["rows"][student]
-    assert r["status"] == "graded", r
-    assert 0 < float(r["score"]) < FULL, r
-    zero = {cell for cell in r if cell.startswith("test_") and r[cell] != "" and float(r[cell]) == 0}
-    assert zero == lost, r
+    check_lost_only(graded.rows[student], FULL, lost)
 
 
 def test_feedback_says_which_case_failed_with_expected_and_got(graded):

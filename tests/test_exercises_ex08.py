@@ -13,26 +13,18 @@ and only those.
 
 from __future__ import annotations
 
-import json
-
-import grading_support as support
 import pytest
-from grading_support import colab_resave, grade_batch, grade_id, load, source
+from grading_support import Assignment, Graded, colab_resave, load, solution_sources
+from grading_support import check_full_marks, check_lost_only, check_release
 
-SOLUTION = support.solution_path("ex08")
-RELEASE = support.release_path("ex08")
+EX08 = Assignment("ex08")
 FULL = 15.0
 
 pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
 
-
-def student_notebook(replace: dict[str, str] | None = None, edit=None) -> dict:
-    return support.student_notebook("ex08", replace, edit)
-
-
-def swap(cell_id: str, old: str, new: str) -> dict[str, str]:
-    return support.swap("ex08", cell_id, old, new)
+# Shorthands for this assignment: a student's notebook, a one-edit wrong answer, a graded cell's output.
+student_notebook, swap, cell_output = EX08.student_notebook, EX08.swap, EX08.cell_output
 
 
 # A correct solution written another way: loops and einsum in float32, a stable sigmoid, counts as floats.
@@ -95,7 +87,7 @@ CHEAT_SQUEEZE_EXCITE = (
 
 
 def cheat_cost() -> dict[str, str]:
-    text = support.solution_sources("ex08")["se_cost"]
+    text = solution_sources("ex08")["se_cost"]
     start, end = text.index("def se_params"), text.index("def se_macs")
     cheat = ("from dsconv_lib import cost\n\n\n"
              "def se_params(c, r, bias=True):\n"
@@ -108,7 +100,7 @@ BATCH = {
     "alice": ("alice_ex08.ipynb", lambda: student_notebook()),
     "bob": ("bob/Copy of ex08.ipynb", lambda: student_notebook(edit=colab_resave)),
     "erin": ("erin_ex08.ipynb", lambda: student_notebook(OTHER_WAY)),
-    "zoe": ("zoe_ex08.ipynb", lambda: load(RELEASE)),
+    "zoe": ("zoe_ex08.ipynb", lambda: load(EX08.release)),
     "carol": ("carol_ex08.ipynb", lambda: student_notebook(swap(
         "se_cost", "2 * sum(n * c * c for n, c in stages) // r", "2 * sum(n * c * c for n, c in stages) * r"))),
     "dave": ("dave_ex08.ipynb", lambda: student_notebook(swap("squeeze_excite", "z @ w1.T + b1", "z @ w1 + b1"))),
@@ -125,46 +117,22 @@ BATCH = {
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    out = tmp_path_factory.mktemp("graded-ex08")
-    result, grades = grade_batch(BATCH, tmp_path_factory.mktemp("submissions-ex08"), out,
-                                 "--timeout", "30", "--memory-mb", "2048")
-    rows = {r["student_id"]: r for r in grades}
-    return {"out": out, "rows": rows, "stdout": result.stdout}
-
-
-def cell_output(graded, student: str, cell_id: str) -> str:
-    autograded = graded["out"] / "course" / "autograded" / student / "ex08" / "ex08.ipynb"
-    cell = next(c for c in load(autograded)["cells"] if grade_id(c) == cell_id)
-    return json.dumps(cell["outputs"])
-
-
-def lost_cells(row: dict[str, str]) -> set[str]:
-    return {cell for cell in row if cell.startswith("test_") and row[cell] != "" and float(row[cell]) == 0}
+def graded(tmp_path_factory) -> Graded:
+    return EX08.grade(BATCH, tmp_path_factory, "--timeout", "30", "--memory-mb", "2048")
 
 
 def test_release_has_no_solutions_or_hidden_tests_and_a_locked_install_cell():
-    text = RELEASE.read_text(encoding="utf-8")
-    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    assert "answer_q3 = 2514944" not in text and "x.mean(axis=(2, 3))" not in text
-    first_code = next(c for c in load(RELEASE)["cells"] if c["cell_type"] == "code")
-    assert source(first_code).strip() == (
-        'try:\n    import dsconv_lib\nexcept ImportError:\n'
-        '    %pip install -q "git+https://github.com/dsconv-course/dsconv-course"')
-    assert first_code["metadata"]["nbgrader"]["locked"] is True
-    points = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in load(SOLUTION)["cells"])
-    assert points == FULL
+    check_release(EX08, FULL, absent=["answer_q3 = 2514944", "x.mean(axis=(2, 3))"])
 
 
 @pytest.mark.parametrize("student", ["alice", "bob", "erin"])
 def test_correct_solutions_score_full_marks(graded, student):
     """The solution, its Colab re-save, and a correct solution written with loops and einsum in float32."""
-    r = graded["rows"][student]
-    assert (r["status"], float(r["score"]), float(r["max_score"])) == ("graded", FULL, FULL), r
+    check_full_marks(graded.rows[student], FULL)
 
 
 def test_blank_exercise_scores_zero(graded):
-    r = graded["rows"]["zoe"]
+    r = graded.rows["zoe"]
     assert r["status"] == "graded" and float(r["score"]) == 0.0, r
 
 
@@ -179,10 +147,7 @@ def test_blank_exercise_scores_zero(graded):
     ("leo", {"test_se_params"}),             # calls dsconv_lib.cost.squeeze_excite
 ])
 def test_wrong_solutions_lose_the_points_of_their_part(graded, student, lost):
-    r = graded["rows"][student]
-    assert r["status"] == "graded", r
-    assert 0 < float(r["score"]) < FULL, r
-    assert lost_cells(r) == lost, r
+    check_lost_only(graded.rows[student], FULL, lost)
 
 
 def test_feedback_says_which_case_failed_with_expected_and_got(graded):

@@ -201,7 +201,7 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
         "c4segv": ("ex05", {"answers": "from numpy.lib.stride_tricks import as_strided\n"
                                        "far = as_strided(np.zeros(1), shape=(10**6,), strides=(10**7,))\n"
                                        "answer_q1 = float(far.sum())\n"},
-                   "the kernel died while running the notebook", "crash the kernel (segfault)"),
+                   "the kernel died in cell 'answers'", "crash the kernel (segfault)"),
         "c4flood": ("ex06", {"answers": "for i in range(200_000):\n    print('spam' * 20)\nanswer_q1 = 3\n"},
                     "printed more than", "floods the output"),
         "c4fork": ("ex01", {"answers": "import multiprocessing\nmultiprocessing.Process(target=print).start()\n"},

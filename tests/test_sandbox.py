@@ -37,7 +37,8 @@ def test_confine_filesystem_reads_and_writes_only_what_it_allows(tmp_path):
     out = run(f"""
         from pathlib import Path
         from dsconv_lib.course import sandbox
-        ro = [*sandbox.python_paths(), *sandbox.SYSTEM_READ_ONLY, {str(allowed)!r}]
+        import os
+        ro = [*sandbox.python_paths(), *sandbox.system_read_only(), {str(allowed)!r}]
         assert sandbox.confine_filesystem(ro, [{str(work)!r}]) >= 1
         def attempt(what, action):
             try:
@@ -53,10 +54,16 @@ def test_confine_filesystem_reads_and_writes_only_what_it_allows(tmp_path):
         attempt("write-outside", lambda: Path({str(outside / 'new.txt')!r}).write_text("x"))
         attempt("overwrite-outside", lambda: Path({str(outside / 'secret.txt')!r}).write_text("x"))
         attempt("write-allowed-read-only", lambda: Path({str(allowed / 'ok.txt')!r}).write_text("x"))
+        attempt("read-own-proc", lambda: Path("/proc/self/status").read_text())
+        attempt("read-cpuinfo", lambda: Path("/proc/cpuinfo").read_text())
+        attempt("read-parent-environ", lambda: Path(f"/proc/{{os.getppid()}}/environ").read_bytes())
+        attempt("read-init-cmdline", lambda: Path("/proc/1/cmdline").read_bytes())
     """, cwd=work)
     assert out.split("\n")[:-1] == ["read-allowed allowed", "read-outside refused", "list-outside refused",
                                     "read-solution refused", "write-work allowed", "write-outside refused",
-                                    "overwrite-outside refused", "write-allowed-read-only refused"], out
+                                    "overwrite-outside refused", "write-allowed-read-only refused",
+                                    "read-own-proc allowed", "read-cpuinfo allowed", "read-parent-environ refused",
+                                    "read-init-cmdline refused"], out
     assert (outside / "secret.txt").read_text() == "secret" and not (outside / "new.txt").exists()
 
 

@@ -23,7 +23,9 @@ Limits: each cell runs at most `Execute.timeout` seconds (nbgrader interrupts
 it, the test fails); the kernel has an address-space limit, an output budget
 and no way to start processes. A notebook that is not JSON, lost its test
 cells, loops forever or kills its kernel gives that student a failure or a
-lower score and a line in the report, never an aborted batch. Submissions are
+lower score and a line in the report, never an aborted batch; a kernel that
+dies in one cell costs that cell (`execute.RecoveringExecute` restarts it and
+replays the cells before), not the whole notebook. Submissions are
 read from copies; the originals are never opened for writing.
 """
 
@@ -47,13 +49,6 @@ from .submissions import Collection, Submission
 
 KERNEL_NAME = "dsconv-grading"
 _JUPYTER_PATH = os.environ.get("JUPYTER_PATH", "")  # as it was before any course put its kernel first
-# Error names in a graded cell's output that are the grader's business, not just a failed test.
-NOTABLE_ERRORS = {
-    "CellTimeoutError": "cell {cell} ran past the time limit ({timeout} s) and was interrupted",
-    "ForbiddenCallError": "cell {cell}: called a library convolution where the exercise asks for their own",
-    "MemoryError": "cell {cell} ran out of memory (limit {memory} MiB)",
-    "DeadKernelError": "the kernel died in cell {cell} (out of memory?)",
-}
 
 
 def find_repository(start: Optional[Path] = None) -> Path:
@@ -115,7 +110,20 @@ def _nbgrader_config(repo_config, root: Path, limits_: Limits):
     config.Execute.timeout = limits_.timeout
     config.Execute.kernel_name = KERNEL_NAME
     config.OverwriteCells.add_missing_cells = True
+    config.Autograde.autograde_preprocessors = _autograde_steps(config)
     return config
+
+
+def _autograde_steps(config) -> list:
+    """The autograde steps (the config's, else nbgrader's), with Execute replaced by one that survives a
+    kernel death (`execute.RecoveringExecute`)."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+
+    from .execute import RecoveringExecute
+
+    steps = config.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default()
+    return [RecoveringExecute if step is Execute else step for step in steps]
 
 
 def _install_kernel(root: Path, limits_: Limits) -> None:
@@ -369,7 +377,9 @@ NOTABLE_ERRORS = {
     "CellTimeoutError": "cell {cell} ran past the time limit ({timeout} s) and was interrupted",
     "ForbiddenCallError": "cell {cell}: called a library convolution where the exercise asks for their own",
     "MemoryError": "cell {cell} ran out of memory (limit {memory} MiB)",
-    "DeadKernelError": "the kernel died in cell {cell} (out of memory?)",
+    "KernelDied": "the kernel died in cell {cell} (a crash, or killed); the cells before it were run again in "
+                  "a new kernel and grading went on",
+    "NotRun": "cell {cell} was not run: the kernel had died too many times",
     "GradingViolation": "cell {cell} tried something the grader does not allow: {evalue}",
     "PermissionError": "cell {cell} was refused access: {evalue}",
 }

@@ -71,7 +71,7 @@ def main(argv: list[str]) -> None:
         os.environ.setdefault(key, value)
 
     if confine:
-        read_only = [*sandbox.python_paths(), *sandbox.SYSTEM_READ_ONLY]
+        read_only = [*sandbox.python_paths(), *sandbox.system_read_only()]
         ports = []
         if connection_file:
             read_only.append(Path(connection_file).resolve())

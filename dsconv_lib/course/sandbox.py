@@ -148,9 +148,17 @@ def python_paths() -> list[Path]:
     return sorted(paths)
 
 
-SYSTEM_READ_ONLY = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/proc", "/sys",
+SYSTEM_READ_ONLY = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/sys",
                     "/dev/urandom", "/dev/random", "/opt/conda")
 SYSTEM_READ_WRITE = ("/dev/null", "/dev/zero", "/dev/shm")
+# Of /proc, what numpy, torch and the kernel read about the machine; not the other processes' command
+# lines and environments (the grader's among them), which the whole of /proc would show.
+PROC_READ_ONLY = ("/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/sys", "/proc/filesystems")
+
+
+def system_read_only() -> list[str]:
+    """What a confined process reads of the system: SYSTEM_READ_ONLY, PROC_READ_ONLY and its own /proc/<pid>."""
+    return [*SYSTEM_READ_ONLY, *PROC_READ_ONLY, f"/proc/{os.getpid()}"]
 
 
 # ---------------------------------------------------------------------------- resource limits
