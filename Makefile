@@ -6,6 +6,9 @@
 #               opening every page in headless Chromium (/usr/bin/chromium) and
 #               running every chapter in a fresh kernel. Deselect those slow
 #               tests with: .venv/bin/python -m pytest -m "not book"
+#               Then it runs tests/test_gpu.py again with Triton installed and
+#               TRITON_INTERPRET=1: the fused GPU kernel, run by Triton's
+#               interpreter on the CPU, checked against the reference.
 # Both first create .venv and install requirements.txt into it; the install is
 # redone only when requirements.txt or pyproject.toml change.
 
@@ -44,6 +47,11 @@ VENDOR := $(BUILD)/vendor
 MATHJAX_DIR := $(VENDOR)/mathjax
 MATHJAX_STAMP := $(VENDOR)/.mathjax-$(MATHJAX_VERSION)
 
+# Triton (the version torch 2.13's CUDA build pairs with) lives in a folder of its own, put on
+# PYTHONPATH only for the interpreter run of the GPU tests: the book and the other tests run without it.
+TRITON_VERSION := 3.9.0
+TRITON_DIR := $(BUILD)/triton-$(TRITON_VERSION)
+
 .PHONY: book test venv
 
 # DSCONV_STATIC_WIDGETS=1: in the built book the course's widgets (dsconv_lib.widgets)
@@ -53,8 +61,14 @@ book: venv $(CACHE_STAMP) $(MATHJAX_STAMP)
 	DSCONV_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build . --all --warningiserror --keep-going 2>&1 | tee $(BOOK_LOG)
 	$(VENV_PYTHON) scripts/check_book_log.py $(BOOK_LOG)
 
-test: venv
+test: venv $(TRITON_DIR)/.installed
 	$(VENV_PYTHON) -m pytest
+	@echo "The fused GPU kernel under Triton's interpreter (TRITON_INTERPRET=1, on the CPU)"
+	TRITON_INTERPRET=1 PYTHONPATH=$(TRITON_DIR) $(VENV_PYTHON) -m pytest tests/test_gpu.py -q
+
+$(TRITON_DIR)/.installed:
+	$(VENV_PYTHON) -m pip install -q --no-deps --target $(TRITON_DIR) triton==$(TRITON_VERSION) 2>&1 | $(FILTER_PIP_NOISE)
+	touch $@
 
 # Private: the virtual environment with the pinned requirements.
 venv: $(INSTALL_STAMP)
