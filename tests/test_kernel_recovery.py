@@ -38,10 +38,14 @@ BATCH = {
 
 
 @pytest.fixture(scope="module")
-def rows(tmp_path_factory):
-    _, grades = grade_batch(BATCH, tmp_path_factory.mktemp("submissions-crash"),
-                            tmp_path_factory.mktemp("graded-crash"), "--timeout", "30", "--jobs", "2")
-    return {row["student_id"]: row for row in grades}
+def graded(tmp_path_factory):
+    return grade_batch(BATCH, tmp_path_factory.mktemp("submissions-crash"),
+                       tmp_path_factory.mktemp("graded-crash"), "--timeout", "30", "--jobs", "2")
+
+
+@pytest.fixture(scope="module")
+def rows(graded):
+    return {row["student_id"]: row for row in graded[1]}
 
 
 def cell_scores(row: dict[str, str]) -> dict[str, float]:
@@ -70,3 +74,9 @@ def test_after_three_restarts_the_rest_is_not_run(rows):
     assert dave["status"] == "graded" and float(dave["score"]) == 0.0, dave
     assert dave["problems"].count("the kernel died in cell") == 4, dave["problems"]
     assert "cell 'test_q1' was not run: the kernel had died too many times" in dave["problems"], dave["problems"]
+
+
+def test_restarts_and_shutdowns_print_no_tracebacks(graded):
+    """The confined kernels (restarted ones included) start and stop without noise on the instructor's terminal."""
+    result, _ = graded
+    assert "Traceback" not in result.stderr, result.stderr[-3000:]

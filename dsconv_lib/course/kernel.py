@@ -85,6 +85,9 @@ def main(argv: list[str]) -> None:
 
     # ipykernel's pipe for subprocess output needs a port of its own; the grading kernel starts no subprocesses.
     warnings.filterwarnings("ignore", message="Couldn't bind IOPub Pipe")
+    # At shutdown ipykernel looks for child processes with psutil, which lists /proc; the confined kernel
+    # may not read /proc (nor start children), so psutil is made unimportable and ipykernel skips the search.
+    sys.modules["psutil"] = None
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
