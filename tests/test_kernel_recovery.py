@@ -56,7 +56,8 @@ def test_a_crash_in_one_answer_cell_costs_only_what_depends_on_it(rows):
     full, bob = cell_scores(rows["alice"]), cell_scores(rows["bob"])
     assert rows["bob"]["status"] == "graded", rows["bob"]
     assert bob == {**full, "test_q1": 0.0, "test_q2": 0.0}, (bob, full)
-    assert "the kernel died in cell 'answers'" in rows["bob"]["problems"], rows["bob"]
+    assert ("the kernel died in cell 'answers': it crashed or was killed running this cell; the cells before it "
+            "were run again in a new kernel") in rows["bob"]["problems"], rows["bob"]
 
 
 def test_a_function_that_crashes_when_called_costs_the_tests_that_call_it(rows):
@@ -73,6 +74,9 @@ def test_after_three_restarts_the_rest_is_not_run(rows):
     dave = rows["dave"]
     assert dave["status"] == "graded" and float(dave["score"]) == 0.0, dave
     assert dave["problems"].count("the kernel died in cell") == 4, dave["problems"]
+    assert dave["problems"].count("were run again in a new kernel") == 3, dave["problems"]
+    assert "the kernel died in cell 'answers': it crashed or was killed running this cell; it is not restarted again" \
+        in dave["problems"], dave["problems"]
     assert "cell 'test_q1' was not run: the kernel had died too many times" in dave["problems"], dave["problems"]
 
 

@@ -52,17 +52,17 @@ class RecoveringExecute(Execute):
             result = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._deaths += 1
-            cell.outputs = [error_output(KERNEL_DIED, "the kernel died running this cell (it crashed or was "
-                                                      "killed); the cells before it were run again in a new kernel")]
-            self._restart_and_replay()
+            restarting = self._deaths <= self.max_restarts
+            cell.outputs = [error_output(KERNEL_DIED, "it crashed or was killed running this cell; " + (
+                "the cells before it were run again in a new kernel" if restarting else "it is not restarted again"))]
+            if restarting:
+                self._restart_and_replay()
             return cell, self.resources
         self._ran.append(index)
         return result
 
     def _restart_and_replay(self) -> None:
         """A fresh kernel with the state of every cell that ran; on a death in the replay, give up."""
-        if self._deaths > self.max_restarts:
-            return
         self.log.warning("Kernel died; restarting it and running the %d cells before again", len(self._ran))
         try:
             run_sync(self.km.restart_kernel)(now=True)

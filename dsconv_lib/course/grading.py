@@ -377,8 +377,7 @@ NOTABLE_ERRORS = {
     "CellTimeoutError": "cell {cell} ran past the time limit ({timeout} s) and was interrupted",
     "ForbiddenCallError": "cell {cell}: called a library convolution where the exercise asks for their own",
     "MemoryError": "cell {cell} ran out of memory (limit {memory} MiB)",
-    "KernelDied": "the kernel died in cell {cell} (a crash, or killed); the cells before it were run again in "
-                  "a new kernel and grading went on",
+    "KernelDied": "the kernel died in cell {cell}: {evalue}",
     "NotRun": "cell {cell} was not run: the kernel had died too many times",
     "GradingViolation": "cell {cell} tried something the grader does not allow: {evalue}",
     "PermissionError": "cell {cell} was refused access: {evalue}",
