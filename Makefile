@@ -66,7 +66,7 @@ test: venv $(TRITON_DIR)/.installed
 	@echo "The fused GPU kernel under Triton's interpreter (TRITON_INTERPRET=1, on the CPU)"
 	TRITON_INTERPRET=1 PYTHONPATH=$(TRITON_DIR) $(VENV_PYTHON) -m pytest tests/test_gpu.py -q
 
-$(TRITON_DIR)/.installed:
+$(TRITON_DIR)/.installed: | $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m pip install -q --no-deps --target $(TRITON_DIR) triton==$(TRITON_VERSION) 2>&1 | $(FILTER_PIP_NOISE)
 	touch $@
 
