@@ -109,6 +109,10 @@ def _nbgrader_config(repo_config, root: Path, limits_: Limits):
     config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
     config.Execute.timeout = limits_.timeout
     config.Execute.kernel_name = KERNEL_NAME
+    # The kernel normally exits 0.1 s after its shutdown request, but ipykernel sometimes stalls on a last
+    # flush of its output (until the manager's SIGTERM at half this wait: 2.5 s by default): the kernel is
+    # disposable and its outputs are in by then, so it is terminated sooner.
+    config.KernelManager.shutdown_wait_time = 0.6
     config.OverwriteCells.add_missing_cells = True
     config.Autograde.autograde_preprocessors = _autograde_steps(config)
     return config
