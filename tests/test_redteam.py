@@ -1,6 +1,6 @@
 """Hostile submissions against the grader: each one must score no more than the blank exercise.
 
-Every hostile notebook is the BLANK release of a real assignment (ex01..ex06)
+Every hostile notebook is the BLANK release of a real assignment (ex01..ex11)
 with one or more answer cells replaced by an attack on the test cells that
 follow. So each must score what the blank scores (0), and per cell no more
 than the blank. All of them are graded in ONE batch (module fixture), beside a
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
 
 ROOT = support.ROOT
-ASSIGNMENTS = ("ex01", "ex02", "ex03", "ex04", "ex05", "ex06")
+ASSIGNMENTS = tuple(sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file()))
 TIMEOUT_S = 5
 MEMORY_MB = 2048
 
@@ -211,6 +211,25 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, dict[str, str], str,
         "c4sleep": ("ex03", {"answers": "import time\ntime.sleep(10**6)\n"}, "time limit", "time.sleep(10**6)"),
         "c4busy": ("ex04", {"answers": "while True:\n    pass\n"}, "time limit", "a busy loop"),
         "c4memory": ("ex06", {"answers": "hog = np.ones(400_000_000)\n"}, "out of memory", "allocates 3.2 GB"),
+        # the later assignments' own test cells
+        "c1eqstr10": ("ex10", {"roofline": "class Both(str):\n    def __eq__(self, other):\n        return True\n\n"
+                                           "def bound(macs, bytes_moved, peak, bandwidth):\n"
+                                           "    return Both('memory')\n"},
+                      "defining __eq__ is not allowed", "a str that equals both answers of bound()"),
+        "c3ref10": ("ex10", {"roofline": "def bound(macs, bytes_moved, peak, bandwidth):\n"
+                                         "    return bound_reference(macs, bytes_moved, peak, bandwidth)\n"},
+                    TEST_ONLY, "bound() returns the test's own reference"),
+        "c3ref11": ("ex11", {"energy": "def energy_uj(macs, bytes_moved, arithmetic, memory):\n"
+                                       "    return energy_reference(macs, bytes_moved, arithmetic, memory)\n"},
+                    TEST_ONLY, "energy_uj() returns the test's own reference"),
+        "c2formulas07": ("ex07", {"block_cost": "from dsconv_lib.cost import formulas\n"
+                                                "formulas.inverted_residual = lambda *a, **k: 0\n"},
+                         ATTR_ASSIGN, "patch the library formula ex07's tests compare with"),
+        "c2check09": ("ex09", {"answers": "check_close = lambda *a, **k: None\nanswer_q1 = 1\n"},
+                      REDEFINED, "rebind check_close in ex09"),
+        "c3getattr08": ("ex08", {"squeeze_excite": "def squeeze_excite(x, w1, b1, w2, b2):\n"
+                                                   "    return getattr(np, 'lo' + 'ad')('/etc/passwd')\n"},
+                        "'getattr' is not allowed", "reach np.load through getattr"),
     }
 
 
