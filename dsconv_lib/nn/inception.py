@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from .separable import DepthwiseSeparableConv2d
+from .shortcut import residual_shortcut
 
 
 def _conv_relu(in_channels: int, out_channels: int, kernel_size: int) -> nn.Sequential:
@@ -97,12 +98,7 @@ class XceptionBlock(nn.Module):
         if stride != 1:
             layers.append(nn.MaxPool2d(3, stride=stride, padding=1))
         self.body = nn.Sequential(*layers)
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut: nn.Module = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
-            )
-        else:
-            self.shortcut = nn.Identity()
+        self.shortcut = residual_shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x) + self.shortcut(x)

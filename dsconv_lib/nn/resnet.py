@@ -14,6 +14,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from .shortcut import residual_shortcut
 from .squeeze_excite import SqueezeExcite
 
 
@@ -46,12 +47,7 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(out_channels)
         self.relu = nn.ReLU()
         self.se = SqueezeExcite(out_channels, se_reduction, bias=se_bias) if se_reduction else nn.Identity()
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut: nn.Module = nn.Sequential(
-                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False), nn.BatchNorm2d(out_channels)
-            )
-        else:
-            self.shortcut = nn.Identity()
+        self.shortcut = residual_shortcut(in_channels, out_channels, stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.relu(self.bn1(self.conv1(x)))
