@@ -3,10 +3,20 @@
 Instructor notebooks (sources, with solutions and hidden tests) live in
 solutions/<assignment>/; `nbgrader generate_assignment` (or `dsconv-course
 generate`, which runs it in a scratch course directory) writes the student
-versions to exercises/<assignment>/. Grading runs through `dsconv-course grade`,
-which builds its own course directory (and gradebook) under its output folder
-and reads the limits below from here.
+versions to exercises/<assignment>/.
+
+Grading, with `dsconv-course grade` or with nbgrader's own `nbgrader autograde`
+and formgrader alike, runs the steps below: the test cells run in a trusted
+kernel and the student's code in a confined one (dsconv_lib.course.execute), so
+a verdict never depends on what a student's code does in its own process.
 """
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades,
+                                    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+
+from dsconv_lib.course.execute import TwoProcessExecute
+from dsconv_lib.course.feedback import StudentFeedback
 
 c = get_config()  # noqa: F821 - provided by nbgrader/traitlets when this file is loaded
 
@@ -14,14 +24,26 @@ c.CourseDirectory.course_id = "dsconv-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# Limits on a student's code when grading.
+# nbgrader's autograde steps, with its Execute replaced by the two-process one.
+c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                      CheckCellMetadata]
+c.Autograde.autograde_preprocessors = [TwoProcessExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+                                       SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+# The students' feedback: nbgrader's steps, with the hidden tests' code and the grader's paths taken out.
+c.GenerateFeedback.preprocessors = [GetGrades, StudentFeedback, CSSHTMLHeaderPreprocessor]
+
+# Limits on a student's notebook when grading.
 # Each cell may run this many seconds; a cell that runs longer is interrupted,
 # recorded as a CellTimeoutError (its test fails), and grading goes on.
-c.Execute.timeout = 30
+c.TwoProcessExecute.timeout = 30
+# The whole notebook may run this many seconds; the cells after that are not run.
+c.TwoProcessExecute.notebook_timeout = 600
+# Memory of each kernel (address-space limit, RLIMIT_AS), in MiB.
+c.TwoProcessExecute.memory_limit_mb = 4096
+# All the outputs of a notebook together, in KiB (errors are always kept).
+c.TwoProcessExecute.output_limit_kb = 1024
 # Retry nothing: a failing notebook is reported, not re-run.
-c.Execute.execute_retries = 0
+c.TwoProcessExecute.execute_retries = 0
 # A test cell that a student deleted is put back (from the original) and graded.
 c.OverwriteCells.add_missing_cells = True
-# Memory for each student's kernel (address-space limit, RLIMIT_AS), in MiB:
-# read by `dsconv-course grade` (dsconv_lib.course), which starts the kernel with it.
-c.DsconvGrading.memory_limit_mb = 4096

@@ -21,6 +21,7 @@ import fractions
 import importlib
 import importlib.abc
 import numbers
+import re
 import sys
 import types
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, Union
@@ -35,6 +36,7 @@ __all__ = [
     "check_function_cases",
     "describe",
     "forbid",
+    "active_forbid_targets",
 ]
 
 
@@ -248,18 +250,16 @@ def check_function_cases(
     """
     label = name or getattr(fn, "__name__", "the function")
     failures = []
-    for case_name, case in cases.items():
+    outcomes = _outcomes(fn, [_copy(case) for case in cases.values()], forbidden)
+    for (case_name, case), (got, raised) in zip(cases.items(), outcomes):
         expected = _call(reference, _copy(case))
         prefix = f"{label}({_case_arguments(case)})"
-        try:
-            with forbid(*forbidden) if forbidden is not None else contextlib.nullcontext():
-                got = _call(fn, _copy(case))
-        except ForbiddenCallError:
-            raise
-        except NotImplementedError:
+        if isinstance(raised, ForbiddenCallError):
+            raise raised
+        if isinstance(raised, NotImplementedError):
             raise AssertionError(f"{label}: not implemented yet (it raises NotImplementedError)") from None
-        except Exception as error:  # the student's code raised: say where, keep going
-            failures.append(f"case {case_name!r}: {prefix} raised {type(error).__name__}: {error}")
+        if raised is not None:  # the student's code raised: say where, keep going
+            failures.append(f"case {case_name!r}: {prefix} raised {type(raised).__name__}: {raised}")
             continue
         try:
             if isinstance(expected, np.ndarray):
@@ -274,6 +274,26 @@ def check_function_cases(
         )
 
 
+def _outcomes(fn: Callable, cases: list[Case], forbidden: Optional[Sequence[Any]]) -> list[tuple[Any, Any]]:
+    """(result, None) or (None, the exception) of `fn` on each case, in order, each call under `forbid`.
+
+    A function whose type offers `call_each(fn, calls, forbidden)` gets all the calls at once: the grader's
+    stand-in for a student's function does, so that the cases cross to the student's process together.
+    """
+    calls = [((), dict(case)) if isinstance(case, Mapping) else (tuple(case), {}) for case in cases]
+    call_each = getattr(type(fn), "call_each", None)
+    if call_each is not None:
+        return call_each(fn, calls, None if forbidden is None else (tuple(forbidden) or CONVOLUTIONS))
+    outcomes = []
+    for args, kwargs in calls:
+        try:
+            with forbid(*forbidden) if forbidden is not None else contextlib.nullcontext():
+                outcomes.append((fn(*args, **kwargs), None))
+        except Exception as error:  # noqa: BLE001 - reported per case by the caller
+            outcomes.append((None, error))
+    return outcomes
+
+
 # ----------------------------------------------------------------------------- forbid
 
 
@@ -284,17 +304,10 @@ class ForbiddenCallError(RuntimeError):
 # Dotted names: the library's and torch's convolutions. Entries whose module is
 # not imported are left alone; torch, if not imported, cannot be imported in the block.
 CONVOLUTIONS = (
-    "dsconv_lib.reference",  # every public function of the package
-    "dsconv_lib.reference.fast",
-    "dsconv_lib.reference.loops",
+    "dsconv_lib.reference",  # every function of the package and its submodules
     "torch",
-    "scipy.signal.convolve",
-    "scipy.signal.convolve2d",
-    "scipy.signal.correlate",
-    "scipy.signal.correlate2d",
-    "scipy.signal.fftconvolve",
-    "scipy.ndimage.convolve",
-    "scipy.ndimage.correlate",
+    "scipy.signal",  # its convolutions and correlations (convolve2d, fftconvolve, oaconvolve, ...)
+    "scipy.ndimage",
 )
 # torch functions that compute a convolution (matched by name under a TorchFunctionMode).
 _TORCH_CONVOLUTIONS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
@@ -324,12 +337,53 @@ class _BlockImport(importlib.abc.MetaPathFinder):
         return None
 
 
+class _ForbidOnImport(importlib.abc.MetaPathFinder):
+    """A module named by a target, or a submodule of one, imported only inside the block (`from scipy.signal
+    import ...`, `import dsconv_lib.reference.fft` in the student's function) has its functions disabled as soon
+    as its import ends: nothing is imported ahead just in case (importing torch costs seconds)."""
+
+    def __init__(self, targets: Sequence[str], disable: Callable[[str], None]) -> None:
+        self.targets, self.disable = tuple(targets), disable
+
+    def find_spec(self, fullname, path=None, target=None):  # noqa: D401 - importlib protocol
+        if not any(fullname == t or fullname.startswith(t + ".") or t.startswith(fullname + ".") for t in self.targets):
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec") or isinstance(finder, _ForbidOnImport):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _DisablingLoader(spec.loader, self)
+                return spec
+        return None
+
+
+class _DisablingLoader(importlib.abc.Loader):
+    def __init__(self, loader, finder: _ForbidOnImport) -> None:
+        self.loader, self.finder = loader, finder
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.loader.exec_module(module)
+        for target in self.finder.targets:
+            if module.__name__ == target or module.__name__.startswith(target + ".") \
+                    or target.startswith(module.__name__ + "."):
+                self.finder.disable(target)
+
+    def __getattr__(self, name: str):
+        return getattr(self.loader, name)
+
+
 @contextlib.contextmanager
 def forbid(*targets: Any) -> Iterator[None]:
     """Make library implementations raise `ForbiddenCallError` inside the block.
 
     targets: functions, or dotted names ("dsconv_lib.reference.conv2d"; a module
-    name forbids its public functions); none given: `CONVOLUTIONS`. A Python
+    name forbids the functions of the module and of all its submodules, also when
+    it is imported only inside the block); none given: `CONVOLUTIONS`. A Python
     function is disabled in place (its code is swapped), so that a reference
     taken earlier (`from dsconv_lib.reference import conv2d`) raises too. "torch"
     forbids its convolutions if torch is imported (by a TorchFunctionMode, which
@@ -337,9 +391,18 @@ def forbid(*targets: Any) -> Iterator[None]:
     Everything is restored when the block ends.
     """
     targets = targets or CONVOLUTIONS
+    _ACTIVE.append(targets)
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
-    finders: list[_BlockImport] = []
+    finders: list[importlib.abc.MetaPathFinder] = []
     torch_mode = None
+
+    def disable(target: Any) -> None:
+        for name, function in _resolve(target):
+            if (isinstance(function, types.FunctionType) and not function.__code__.co_freevars
+                    and all(function is not f for f, _ in swapped)):
+                swapped.append((function, function.__code__))
+                function.__code__ = _raising_code(_message(name))
+
     try:
         for target in targets:
             if target == "torch":
@@ -349,10 +412,10 @@ def forbid(*targets: Any) -> Iterator[None]:
                 else:
                     finders.append(_BlockImport("torch"))
                 continue
-            for name, function in _resolve(target):
-                if isinstance(function, types.FunctionType) and not function.__code__.co_freevars:
-                    swapped.append((function, function.__code__))
-                    function.__code__ = _raising_code(_message(name))
+            disable(target)
+        later = [t for t in targets if isinstance(t, str) and t != "torch"]  # their modules imported in the block
+        if later:
+            finders.append(_ForbidOnImport(later, disable))
         sys.meta_path[:0] = finders
         yield
     finally:
@@ -363,33 +426,51 @@ def forbid(*targets: Any) -> Iterator[None]:
             function.__code__ = code
         if torch_mode is not None:
             torch_mode.__exit__(None, None, None)
+        _ACTIVE.pop()
+
+
+# The targets of every `forbid` block in force, innermost last. When the tests run in a process of their
+# own (grading), a call of the student's function sends these along, and the student's process forbids them.
+_ACTIVE: list[tuple] = []
+
+
+def active_forbid_targets() -> Optional[list]:
+    """Every target of the `forbid` blocks in force now (None outside any block)."""
+    if not _ACTIVE:
+        return None
+    return [target for targets in _ACTIVE for target in targets]
 
 
 forbid.CONVOLUTIONS = CONVOLUTIONS  # type: ignore[attr-defined]
 
 
 def _resolve(target: Any) -> list[tuple[str, Any]]:
-    """(name, function) pairs that `target` stands for; nothing for a module that is not imported."""
-    if isinstance(target, str) and target.startswith("dsconv_lib") and target not in sys.modules:
-        try:  # the library's modules are light (no torch): import them, so an import inside the block is caught too
-            importlib.import_module(target)
-        except ImportError:
-            pass
+    """(name, function) pairs that `target` stands for; nothing for a module that is not imported.
+
+    A module's name stands for every function defined in it and in each of its submodules (derived, so a
+    module added to the library is covered without a change here); in `_NAME_FILTERS`' modules, only the
+    functions whose names match (SciPy's convolutions, not the rest of scipy.signal).
+    """
     if not isinstance(target, str):
         return [(f"{getattr(target, '__module__', '?')}.{getattr(target, '__qualname__', target)}", target)]
     if target in sys.modules:
-        module = sys.modules[target]
-        # A package's __all__, or every function defined in the module (private ones too).
-        names = getattr(module, "__all__", None) or [
-            n for n, f in vars(module).items() if getattr(f, "__module__", None) == target
-        ]
-        found = [(f"{target}.{n}", getattr(module, n, None)) for n in names]
-        return [(n, f) for n, f in found if isinstance(f, types.FunctionType)]
+        pattern = _NAME_FILTERS.get(target)
+        found: dict[int, tuple[str, Any]] = {}
+        for module_name in sorted(m for m in list(sys.modules) if m == target or m.startswith(target + ".")):
+            module = sys.modules[module_name]
+            for name, function in list(vars(module).items()):
+                if (isinstance(function, types.FunctionType) and function.__module__ == module_name
+                        and (pattern is None or pattern.search(name))):
+                    found.setdefault(id(function), (f"{module_name}.{name}", function))
+        return list(found.values())
     module_name, _, attribute = target.rpartition(".")
     module = sys.modules.get(module_name)
     if module is None or not hasattr(module, attribute):
         return []
     return [(target, getattr(module, attribute))]
+
+
+_NAME_FILTERS = {"scipy.signal": re.compile(r"convolve|correlate"), "scipy.ndimage": re.compile(r"convolve|correlate")}
 
 
 def _torch_mode():

@@ -179,3 +179,39 @@ def test_check_function_cases_with_forbidden_propagates_the_error():
     x, w = np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3))
     with pytest.raises(ForbiddenCallError, match="implement it yourself"):
         check_function_cases(cheat, {"a": (x, w)}, lambda x, w: reference.conv2d(x, w), forbidden=checks.CONVOLUTIONS)
+
+
+def test_forbid_covers_every_submodule_and_modules_first_imported_inside_the_block():
+    """Derived, not listed: dsconv_lib.reference.fft is forbidden with the rest of the package, also when it is
+    imported only inside the block; SciPy's convolutions are, its other functions are not."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import numpy as np
+        from dsconv_lib.checks import ForbiddenCallError, active_forbid_targets, forbid
+        x, w = np.ones((1, 1, 4, 4)), np.ones((1, 1, 3, 3))
+        outcome = []
+        with forbid():
+            outcome.append(active_forbid_targets() is not None)
+            from dsconv_lib.reference import fft
+            from scipy.signal import convolve2d, get_window
+            from scipy.linalg import svd
+            for name, call in [("fft", lambda: fft.fft_depthwise_conv(x, w)), ("convolve2d", lambda: convolve2d(x[0, 0], w[0, 0])),
+                               ("get_window", lambda: get_window("hann", 4)), ("svd", lambda: svd(np.eye(3)))]:
+                try:
+                    call()
+                    outcome.append(f"{name} allowed")
+                except ForbiddenCallError as error:
+                    outcome.append(f"{name} forbidden: {str(error).split(' is not allowed')[0].split(': ')[-1]}")
+        outcome.append(active_forbid_targets())
+        outcome.append(fft.fft_depthwise_conv(x, w).shape)  # restored afterwards
+        print(outcome)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str([
+        True, "fft forbidden: dsconv_lib.reference.fft.fft_depthwise_conv",
+        "convolve2d forbidden: scipy.signal._signaltools.convolve2d", "get_window allowed", "svd allowed",
+        None, (1, 1, 2, 2)]), result.stdout

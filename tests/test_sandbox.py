@@ -115,33 +115,33 @@ def test_audit_hook_refuses_processes_forks_and_signals(tmp_path):
                                     "posix_spawn refused"], out
 
 
-def test_freeze_modules_refuses_patching_numpy_math_and_dsconv_lib(tmp_path):
+def test_freeze_modules_refuses_patching_dsconv_lib_and_leaves_numpy_to_the_student(tmp_path):
+    """The tests run in another process: a student may patch numpy in their own (it only changes their
+    answers); the library stays frozen so that `forbid` is what it says."""
     out = run("""
-        import math
         import numpy as np
         import dsconv_lib.checks
         from dsconv_lib.course import sandbox
         assert sandbox.freeze_modules() > 0
         class Patch:
             def go(self):
-                self.allclose = lambda *a, **k: True
-        for what, action in [("np.allclose", lambda: setattr(np, "allclose", None)),
-                             ("alias", lambda: setattr(__import__("numpy"), "isclose", None)),
-                             ("self", lambda: Patch.go(np)),
-                             ("math", lambda: setattr(math, "isclose", None)),
+                self.check_array = lambda *a, **k: None
+        for what, action in [("np.set_printoptions", lambda: np.set_printoptions(precision=3)),
+                             ("np attribute", lambda: setattr(np, "my_helper", 1)),
                              ("checks", lambda: setattr(dsconv_lib.checks, "check_array", None)),
-                             ("delete", lambda: delattr(np, "allclose"))]:
+                             ("self", lambda: Patch.go(dsconv_lib.checks)),
+                             ("delete", lambda: delattr(dsconv_lib.checks, "forbid"))]:
             try:
                 action()
                 print(what, "allowed")
             except sandbox.GradingViolation:
                 print(what, "refused")
-        print(np.allclose(1, 1), dsconv_lib.checks.check_array is not None)
-        import numpy.polynomial  # the import system may still attach a submodule
-        print("submodule", np.polynomial is not None)
+        print(dsconv_lib.checks.check_array is not None)
+        import dsconv_lib.factorize  # the import system may still attach a submodule
+        print("submodule", dsconv_lib.factorize is not None)
     """, cwd=tmp_path)
-    assert out.split("\n")[:-1] == ["np.allclose refused", "alias refused", "self refused", "math refused",
-                                    "checks refused", "delete refused", "True True", "submodule True"], out
+    assert out.split("\n")[:-1] == ["np.set_printoptions allowed", "np attribute allowed", "checks refused",
+                                    "self refused", "delete refused", "True", "submodule True"], out
 
 
 def test_output_cap_truncates_with_one_notice():
@@ -158,21 +158,17 @@ def test_output_cap_truncates_with_one_notice():
     assert cap.getvalue() == stream.getvalue()  # other attributes reach the stream
 
 
-def test_a_package_imported_later_is_frozen_as_soon_as_its_import_ends(tmp_path):
-    pytest.importorskip("torch")
+def test_a_module_of_the_library_imported_later_is_frozen_as_soon_as_its_import_ends(tmp_path):
     out = run("""
         from dsconv_lib.course import sandbox
         sandbox.freeze_modules()
         sandbox.freeze_on_import()
-        import torch  # as a cell would, and patch it in the same cell
-        class Patch:
-            def go(self):
-                self.allclose = lambda *a, **k: True
+        import dsconv_lib.factorize as factorize  # as a cell would, and patch it in the same cell
         try:
-            Patch.go(torch)
+            factorize.spatial_factors = None
             print("allowed")
         except sandbox.GradingViolation:
             print("refused")
-        print(bool(torch.allclose(torch.ones(2), torch.ones(2))), tuple(torch.nn.Conv2d(1, 1, 3)(torch.ones(1, 1, 4, 4)).shape))
+        print(callable(factorize.spatial_factors))
     """, cwd=tmp_path)
-    assert out.split("\n")[:-1] == ["refused", "True (1, 1, 2, 2)"], out
+    assert out.split("\n")[:-1] == ["refused", "True"], out

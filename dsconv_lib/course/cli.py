@@ -104,11 +104,16 @@ def make_engine(args):
 
 
 def grading_limits(repo: Path, args):
-    from .grading import Limits, limits
+    from dataclasses import replace
 
-    timeout, memory = limits(repo)
-    return Limits(timeout=args.timeout or timeout, memory_mb=getattr(args, "memory_mb", None) or memory,
-                  output_kb=getattr(args, "output_kb", None) or 1024, confine=not getattr(args, "no_confine", False))
+    from .grading import limits
+
+    configured = limits(repo)
+    return replace(configured, timeout=args.timeout or configured.timeout,
+                   notebook_timeout=getattr(args, "notebook_timeout", None) or configured.notebook_timeout,
+                   memory_mb=getattr(args, "memory_mb", None) or configured.memory_mb,
+                   output_kb=getattr(args, "output_kb", None) or configured.output_kb,
+                   confine=not getattr(args, "no_confine", False))
 
 
 def run_with(engine, jobs):
@@ -187,9 +192,7 @@ def cmd_grade(args) -> int:
         record_in_gradebook(course, results)
         csv_path = write_outputs(results, collection, out)
     else:
-        csv_path = out / "grades.csv"
-        csv_path.write_text("student_id,assignment_id,status,file,problems\n" + "".join(
-            f",,not graded,{file},{problem}\n" for file, problem in collection.problems))
+        csv_path = write_outputs([], collection, out)
     print(summary(results, collection, time.perf_counter() - started))
     print(f"grades: {csv_path}\nfeedback: {out / 'feedback'}\ngradebook: {out / 'course' / 'gradebook.db'}")
     return 0
@@ -202,6 +205,8 @@ def _engine_options(p: argparse.ArgumentParser) -> None:
                    help="hand the jobs to a Dask scheduler (tcp://host:8786), or 'local' for a local cluster "
                         "of --jobs workers")
     p.add_argument("--timeout", type=int, default=None, help="seconds per cell (default: nbgrader_config.py)")
+    p.add_argument("--notebook-timeout", type=int, default=None,
+                   help="seconds for a whole notebook; the cells after it are not run (default: nbgrader_config.py)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,7 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory-mb", type=int, default=None,
                    help="memory limit of each student's kernel in MiB (default: nbgrader_config.py)")
     p.add_argument("--output-kb", type=int, default=None,
-                   help="output a notebook may print before the rest is dropped, in KiB (default: 1024)")
+                   help="output (of every kind) a notebook may show before the rest is dropped, in KiB "
+                        "(default: nbgrader_config.py; errors are always kept)")
     p.add_argument("--no-confine", action="store_true",
                    help="do not confine the kernel with Landlock (only on a machine that isolates each "
                         "grading run itself, e.g. one container per student)")

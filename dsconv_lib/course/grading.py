@@ -10,23 +10,24 @@
 this process, in a local worker process, or on a Dask worker on another
 machine. It unpacks the assignment's template (the instructor's source, the
 release and an empty gradebook) into a fresh scratch folder of its own,
-checks the handed-in file (JSON, nbformat, locked cells), applies the answer
-policy (`policy`), autogrades it with nbgrader in a confined kernel
-(`kernel`, `sandbox`), reads the scores from its private gradebook, renders
-the feedback, and returns plain data; the scratch folder is then deleted.
-Nothing a student's code does can reach another student's folder or the
-class gradebook: the kernel can read only the Python installation and write
-only its own working folder (where Linux has Landlock), and the results
-travel back as data that the instructor's process writes down.
+checks the handed-in file (`intake`), autogrades it with nbgrader, whose
+execute step (`execute.TwoProcessExecute`, set in nbgrader_config.py) runs the
+student's cells in a confined kernel and the tests in a trusted one, reads the
+scores from its private gradebook, renders the feedback (`feedback`), and
+returns plain data; the scratch folder is then deleted. Nothing a student's
+code does can change a verdict, reach another student's folder or the class
+gradebook: the tests run in another process, the student's kernel can read only
+the Python installation and write only its own working folder (where Linux has
+Landlock), and the results travel back as data that the instructor's process
+writes down.
 
-Limits: each cell runs at most `Execute.timeout` seconds (nbgrader interrupts
-it, the test fails); the kernel has an address-space limit, an output budget
-and no way to start processes. A notebook that is not JSON, lost its test
+Limits (nbgrader_config.py, `Limits`): seconds per cell and per notebook,
+memory, output of every kind. A notebook that is not JSON, lost its test
 cells, loops forever or kills its kernel gives that student a failure or a
 lower score and a line in the report, never an aborted batch; a kernel that
-dies in one cell costs that cell (`execute.RecoveringExecute` restarts it and
-replays the cells before), not the whole notebook. Submissions are
-read from copies; the originals are never opened for writing.
+dies in one cell costs that cell (the executor restarts it and replays the
+cells before), not the whole notebook. Submissions are read from copies; the
+originals are never opened for writing.
 """
 
 from __future__ import annotations
@@ -44,12 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from .kernel import kernel_spec
+from .intake import check_submission
 from .submissions import Collection, Submission
-
-KERNEL_NAME = "dsconv-grading"
-_JUPYTER_PATH = os.environ.get("JUPYTER_PATH", "")  # as it was before any course put its kernel first
-
 
 def find_repository(start: Optional[Path] = None) -> Path:
     """The checkout's root: the first folder upwards from `start` (or the cwd) with nbgrader_config.py and solutions/."""
@@ -80,65 +77,63 @@ def assignment_notebooks(repo: Path) -> dict[str, list[str]]:
     return result
 
 
-def limits(repo: Path) -> tuple[int, int]:
-    """(cell timeout in s, kernel memory in MiB) from nbgrader_config.py."""
-    config = load_config(repo)
-    timeout = int(config.Execute.get("timeout", 30))
-    memory = int(config.get("DsconvGrading", {}).get("memory_limit_mb", 4096))
-    return timeout, memory
+def limits(repo: Path) -> "Limits":
+    """The grading limits set in nbgrader_config.py (TwoProcessExecute's options)."""
+    config = load_config(repo).get("TwoProcessExecute", {})
+    default = Limits()
+    return Limits(timeout=int(config.get("timeout", default.timeout)),
+                  memory_mb=int(config.get("memory_limit_mb", default.memory_mb)),
+                  output_kb=int(config.get("output_limit_kb", default.output_kb)),
+                  notebook_timeout=int(config.get("notebook_timeout", default.notebook_timeout)))
 
 
 @dataclass(frozen=True)
 class Limits:
-    """What a student's kernel may use: seconds per cell, MiB of memory, KiB of output; confined or not."""
+    """What a student's notebook may use: seconds per cell and in all, MiB of memory, KiB of output;
+    confined or not."""
 
     timeout: int = 30
     memory_mb: int = 4096
     output_kb: int = 1024
+    notebook_timeout: int = 600
     confine: bool = True
 
 
 def _nbgrader_config(repo_config, root: Path, limits_: Limits):
-    """The repository's nbgrader config pointed at a course folder `root` and the grading kernel."""
+    """The repository's nbgrader config pointed at a course folder `root`, with these limits."""
     from traitlets.config import Config
+
+    from .execute import TwoProcessExecute
 
     config = Config(repo_config)
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.source_directory = "source"
     config.CourseDirectory.release_directory = "release"
     config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
-    config.Execute.timeout = limits_.timeout
-    config.Execute.kernel_name = KERNEL_NAME
+    config.TwoProcessExecute.timeout = limits_.timeout
+    config.TwoProcessExecute.notebook_timeout = limits_.notebook_timeout
+    config.TwoProcessExecute.memory_limit_mb = limits_.memory_mb
+    config.TwoProcessExecute.output_limit_kb = limits_.output_kb
+    config.TwoProcessExecute.confine = limits_.confine
     # The kernel normally exits 0.1 s after its shutdown request, but ipykernel sometimes stalls on a last
     # flush of its output (until the manager's SIGTERM at half this wait: 2.5 s by default): the kernel is
     # disposable and its outputs are in by then, so it is terminated sooner.
     config.KernelManager.shutdown_wait_time = 0.6
     config.OverwriteCells.add_missing_cells = True
-    config.Autograde.autograde_preprocessors = _autograde_steps(config)
+    from .feedback import StudentFeedback
+
+    if TwoProcessExecute not in list(config.Autograde.get("autograde_preprocessors") or []):
+        raise ValueError("nbgrader_config.py must list dsconv_lib.course.execute.TwoProcessExecute in "
+                         "c.Autograde.autograde_preprocessors (in place of nbgrader's Execute)")
+    if StudentFeedback not in list(config.GenerateFeedback.get("preprocessors") or []):
+        raise ValueError("nbgrader_config.py must list dsconv_lib.course.feedback.StudentFeedback in "
+                         "c.GenerateFeedback.preprocessors (after GetGrades)")
     return config
 
 
-def _autograde_steps(config) -> list:
-    """The autograde steps (the config's, else nbgrader's), with Execute replaced by one that survives a
-    kernel death (`execute.RecoveringExecute`)."""
-    from nbgrader.converters import Autograde
-    from nbgrader.preprocessors import Execute
-
-    from .execute import RecoveringExecute
-
-    steps = config.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default()
-    return [RecoveringExecute if step is Execute else step for step in steps]
-
-
-def _install_kernel(root: Path, limits_: Limits) -> None:
-    """Write the grading kernel's spec under root/jupyter and put it first on JUPYTER_PATH."""
-    spec = root / "jupyter" / "kernels" / KERNEL_NAME
-    spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps(
-        kernel_spec(limits_.memory_mb, limits_.output_kb, limits_.confine), indent=1))
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(root / "jupyter"), _JUPYTER_PATH]))
-    # nbgrader runs `alembic` (installed beside it) when it creates a gradebook: find it
-    # even when this interpreter's bin/ is not on PATH (.venv/bin/python -m ...).
+def _find_alembic() -> None:
+    """nbgrader runs `alembic` (installed beside it) when it creates a gradebook: find it even when this
+    interpreter's bin/ is not on PATH (.venv/bin/python -m ...)."""
     bin_dir = str(Path(sys.executable).parent)
     if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join(filter(None, [bin_dir, os.environ.get("PATH")]))
@@ -155,7 +150,7 @@ class Course:
         self.limits = limits_
         self.notebooks = notebooks
         self.config = _nbgrader_config(config, root, limits_)
-        _install_kernel(root, limits_)
+        _find_alembic()
         self.coursedir = CourseDirectory(config=self.config)
         self.api = NbGraderAPI(coursedir=self.coursedir, config=self.config)
 
@@ -163,8 +158,7 @@ class Course:
     def create(cls, repo: Path, workdir: Path, assignments: list[str], limits_: Optional[Limits] = None) -> "Course":
         """A new course under workdir/course with the source of `assignments` copied from repo/solutions."""
         if limits_ is None:
-            timeout, memory = limits(repo)
-            limits_ = Limits(timeout=timeout, memory_mb=memory)
+            limits_ = limits(repo)
         root = workdir / "course"
         if root.exists():
             shutil.rmtree(root)
@@ -258,123 +252,7 @@ class Job:
     template: bytes  # Course.template(assignment)
     config: dict  # the repository's nbgrader config, as a dict
     limits: Limits = field(default_factory=Limits)
-
-
-MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
-
-
-def check_submission(content: bytes, release: Path, source: Optional[Path] = None) -> tuple[Optional[dict], list[str], Optional[str]]:
-    """(notebook to grade, problems to report, reason it cannot be graded) for a handed-in file.
-
-    Reads JSON and nbformat (a notebook re-saved by Colab, with its metadata,
-    cell ids and another nbformat_minor, is fine), and compares the locked cells
-    with the release: a deleted test cell is restored by nbgrader, an edited one
-    is replaced by the original; both are reported. Cells that claim a grade id
-    the release does not have, or a second copy of one, lose their nbgrader
-    metadata (they could otherwise pose as test cells); a locked cell gets the
-    release's cell type and metadata back.
-    """
-    import nbformat
-
-    if len(content) > MAX_NOTEBOOK_BYTES:
-        return None, [], f"file too large ({len(content) / 2**20:.0f} MiB; a notebook is at most {MAX_NOTEBOOK_BYTES // 2**20} MiB)"
-    try:
-        raw = json.loads(content.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        return None, [], f"not a text file ({error.reason})"
-    except json.JSONDecodeError as error:
-        return None, [], f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-    except RecursionError:
-        return None, [], "invalid JSON: nested too deeply"
-    if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return None, [], "not a Jupyter notebook (no 'cells')"
-    try:
-        notebook = nbformat.reads(json.dumps(raw), as_version=4)
-        # Colab writes nbformat 4.0 with cell ids; give every cell a valid id for 4.5.
-        notebook.nbformat_minor = max(notebook.nbformat_minor, 5)
-        _, notebook = nbformat.validator.normalize(notebook)
-        notebook = nbformat.from_dict(notebook)
-        nbformat.validate(notebook)
-    except Exception as error:  # nbformat raises several kinds
-        return None, [], f"not a valid notebook: {type(error).__name__}: {str(error).splitlines()[0]}"
-
-    problems = []
-    release_cells = [c for c in nbformat.read(release, as_version=4).cells
-                     if c.metadata.get("nbgrader", {}).get("grade_id")]
-    original = {c.metadata["nbgrader"]["grade_id"]: c for c in release_cells}
-    # The instructor's version (with hidden tests) counts as unedited too.
-    instructor = {} if source is None else {
-        c.metadata["nbgrader"]["grade_id"]: c.source.strip() for c in nbformat.read(source, as_version=4).cells
-        if c.metadata.get("nbgrader", {}).get("grade_id")}
-    present = {}
-    for cell in notebook.cells:
-        meta = cell.get("metadata", {}).get("nbgrader")
-        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
-        if meta is not None and (grade_id not in original or grade_id in present):
-            cell.metadata.pop("nbgrader")
-            problems.append(f"a cell claimed the grade id {grade_id!r}, which "
-                            + ("appears twice" if grade_id in present else "the assignment does not have")
-                            + "; graded as an ordinary cell")
-            continue
-        if grade_id:
-            present[grade_id] = cell
-            release_cell = original[grade_id]
-            if release_cell.metadata["nbgrader"].get("locked"):
-                cell.cell_type = release_cell.cell_type
-                cell.metadata["nbgrader"] = dict(release_cell.metadata["nbgrader"])
-                if cell.cell_type == "code":
-                    cell.setdefault("outputs", [])
-                    cell.setdefault("execution_count", None)
-                else:
-                    cell.pop("outputs", None)
-                    cell.pop("execution_count", None)
-    for grade_id, cell in original.items():
-        meta = cell.metadata["nbgrader"]
-        kind = "test cell" if meta.get("grade") and not meta.get("solution") else (
-            "answer cell" if meta.get("solution") else "read-only cell")
-        if grade_id not in present:
-            what = "put back from the original and graded" if kind != "answer cell" else "its tests fail"
-            problems.append(f"{kind} {grade_id!r} was deleted ({what})")
-        elif meta.get("locked") and present[grade_id].source.strip() not in (cell.source.strip(), instructor.get(grade_id)):
-            problems.append(f"{kind} {grade_id!r} was edited (the original is graded)")
-    return notebook, problems, None
-
-
-def apply_policy(notebook, release: Path, source: Path) -> list[str]:
-    """Check every cell the student could edit against `policy`; blank or drop those that break it.
-
-    An answer cell that breaks a rule gets the release's (blank) version back; a
-    cell the student added is removed. Returns a line per cell for the report.
-    """
-    import nbformat
-
-    from .policy import check_cell, notebook_context
-
-    release_nb = nbformat.read(release, as_version=4)
-    source_nb = nbformat.read(source, as_version=4)
-    context = notebook_context(source_nb.cells, release_nb.cells)
-    blanks = {c.metadata["nbgrader"]["grade_id"]: c.source for c in release_nb.cells
-              if c.metadata.get("nbgrader", {}).get("solution")}
-    problems, kept = [], []
-    for index, cell in enumerate(notebook.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or meta.get("locked"):
-            kept.append(cell)
-            continue
-        violations = check_cell(cell.source, context)
-        if not violations:
-            kept.append(cell)
-            continue
-        where = "; ".join(str(v) for v in violations[:3]) + (f" (and {len(violations) - 3} more)" if len(violations) > 3 else "")
-        grade_id = meta.get("grade_id")
-        if grade_id in blanks:
-            cell.source = blanks[grade_id]
-            kept.append(cell)
-            problems.append(f"answer cell {grade_id!r} was not run, graded as blank: {where}")
-        else:
-            problems.append(f"added cell {index + 1} was not run: {where}")
-    notebook.cells = kept
-    return problems
+    notes: list[str] = field(default_factory=list)  # what intake said of this file (it is graded all the same)
 
 
 NOTABLE_ERRORS = {
@@ -383,12 +261,14 @@ NOTABLE_ERRORS = {
     "MemoryError": "cell {cell} ran out of memory (limit {memory} MiB)",
     "KernelDied": "the kernel died in cell {cell}: {evalue}",
     "NotRun": "cell {cell} was not run: the kernel had died too many times",
+    "NotebookTimeout": "cell {cell} was not run: the notebook ran past its total time limit ({notebook_timeout} s)",
+    "StudentKernelError": "cell {cell}: the student's code did not answer: {evalue}",
     "GradingViolation": "cell {cell} tried something the grader does not allow: {evalue}",
     "PermissionError": "cell {cell} was refused access: {evalue}",
 }
 
 
-OUTPUT_CAPPED = "[the grader dropped the rest of this notebook's output"  # kernel.main's notice
+from .execute import OUTPUT_CAPPED  # noqa: E402 - the executor's notice (the kernel's own says the same)
 
 
 def notable_errors(autograded: Path, limits_: Limits) -> list[str]:
@@ -408,7 +288,8 @@ def notable_errors(autograded: Path, limits_: Limits) -> list[str]:
             evalue = str(output.get("evalue", ""))[:200]
             if ename in NOTABLE_ERRORS:
                 problems.append(NOTABLE_ERRORS[ename].format(cell=repr(grade_id), timeout=limits_.timeout,
-                                                             memory=limits_.memory_mb, evalue=evalue))
+                                                             memory=limits_.memory_mb, evalue=evalue,
+                                                             notebook_timeout=limits_.notebook_timeout))
             elif ename in ("SyntaxError", "IndentationError", "TabError"):
                 problems.append(f"cell {grade_id!r} has a {ename}: {evalue}")
     return problems
@@ -419,7 +300,7 @@ def grade_job(job: Job) -> Result:
     import nbformat
 
     started = time.perf_counter()
-    result = Result(job.student_id, job.assignment_id, job.original, notebook=job.notebook)
+    result = Result(job.student_id, job.assignment_id, job.original, notebook=job.notebook, problems=list(job.notes))
     scratch = Path(tempfile.mkdtemp(prefix="dsconv-job-"))
     try:
         root = scratch / "course"
@@ -435,7 +316,6 @@ def grade_job(job: Job) -> Result:
         if reason:
             result.problems.append(reason)
             return result
-        result.problems += apply_policy(notebook, release, source)
         target = course.submitted_path(job.student_id, job.assignment_id, job.notebook)
         target.parent.mkdir(parents=True)
         nbformat.write(notebook, target)
@@ -488,7 +368,7 @@ def make_jobs(course: Course, collection: Collection) -> list[Job]:
     templates = {a: course.template(a) for a in {s.assignment_id for s in collection.submissions}}
     config = _plain(course.config)
     return [Job(s.student_id, s.assignment_id, _notebook_for(s, course.notebooks[s.assignment_id]), s.original,
-                s.path.read_bytes(), templates[s.assignment_id], config, course.limits)
+                s.path.read_bytes(), templates[s.assignment_id], config, course.limits, list(s.notes))
             for s in collection.submissions]
 
 

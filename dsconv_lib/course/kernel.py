@@ -2,19 +2,28 @@
 
 `python -m dsconv_lib.course.kernel --memory-mb M --output-kb K [--no-confine] -f CONNECTION_FILE`
 
-In order, before the kernel starts (see `sandbox` for each piece):
+It runs the student's cells and the locked cells that are not tests; the test
+cells run in another kernel (`remote.verdict`), which calls the student's
+functions here through `remote.serve`. In order, before the kernel starts (see
+`sandbox` for each piece):
 
-1. its working folder (the scratch folder nbgrader runs the notebook in) holds
-   IPython's and matplotlib's settings and temporary files;
-2. Landlock: read-only access to the Python installation, dsconv_lib and the
-   system, read-write to the working folder only, no TCP connections and no
-   binding but the kernel's own ports, no signals to other processes (skipped with --no-confine, or where Linux has
-   no Landlock: the kernel then says so on stderr, and the report too);
-3. resource limits: M MiB of address space (an allocation beyond it raises
+1. it starts itself again with a minimal environment (`CLEAN_ENV`): nothing of
+   the grader's environment (tokens, paths) is readable, not even in
+   /proc/self/environ;
+2. its working folder (the scratch folder nbgrader runs the notebook in) holds
+   its HOME, IPython's and matplotlib's settings and its temporary files;
+3. Landlock: read-only access to the Python installation, dsconv_lib and the
+   system, read-write to the working folder only (no /dev/shm: nothing is shared
+   with another student's kernel), no TCP connections and no binding but the
+   kernel's own ports, no signals to other processes (skipped with --no-confine,
+   or where Linux has no Landlock: the kernel then says so on stderr);
+4. resource limits: M MiB of address space (an allocation beyond it raises
    MemoryError), 64 MiB per written file, no core dumps;
-4. output beyond K KiB in all is dropped with a notice;
-5. numpy and dsconv_lib are imported and their modules frozen (torch too, as soon
-   as a cell's `import torch` ends), and an audit hook refuses processes, forks, signals and sockets.
+5. printed output beyond K KiB in all is dropped with a notice (the executor
+   caps every kind of output again, on its side);
+6. an audit hook refuses processes, forks, signals and sockets; shell escapes
+   and `%pip`/`%conda` print that they are skipped instead of failing the cell;
+   dsconv_lib's modules are frozen (so `forbid` stays what it is).
 
 BLAS and OpenMP use one thread: grading machines are shared, test cells are small.
 """
@@ -28,6 +37,10 @@ from pathlib import Path
 
 ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
        "PYTHONDONTWRITEBYTECODE": "1"}
+# What the student's kernel keeps of the environment it is started with (the rest is dropped).
+KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONPATH", "JPY_PARENT_PID", "TRITON_INTERPRET")
+CLEAN_MARK = "DSCONV_GRADING_CLEAN_ENV"
+SKIPPED = "[grader] not run when grading: {what} (a submission cannot install packages or run commands)"
 NOT_CONFINED = "dsconv-grading: Landlock is not available here; the kernel is not confined to its folder"
 
 
@@ -47,6 +60,50 @@ def kernel_spec(memory_mb: int, output_kb: int = 1024, confine: bool = True) -> 
     }
 
 
+def verdict_kernel_spec(memory_mb: int) -> dict:
+    """The kernel.json of the trusted kernel that runs the test cells (`remote.verdict`)."""
+    return {
+        "argv": [sys.executable, "-m", "dsconv_lib.course.remote.verdict", "--memory-mb", str(memory_mb),
+                 "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
+        "display_name": "Python 3 (grading: the tests)",
+        "language": "python",
+        "env": ENV,
+        "metadata": {"debugger": False},
+    }
+
+
+def student_environment() -> dict[str, str]:
+    """The environment the student's kernel gets: KEPT_VARIABLES of this one, and ENV."""
+    env = {k: os.environ[k] for k in KEPT_VARIABLES if k in os.environ}
+    env.update(ENV)
+    return env
+
+
+def clean_environment(argv: list[str]) -> None:
+    """Start this kernel again with `student_environment()` if it was given anything more (as a kernel
+    started by other means than `TwoProcessExecute` is), so that /proc/self/environ holds nothing else."""
+    allowed = set(KEPT_VARIABLES) | set(ENV) | {"JPY_SESSION_NAME", CLEAN_MARK}
+    if os.environ.get(CLEAN_MARK) == "1" or set(os.environ) <= allowed:
+        return
+    env = student_environment()
+    env[CLEAN_MARK] = "1"
+    os.execve(sys.executable, [sys.executable, "-m", "dsconv_lib.course.kernel", *argv], env)
+
+
+def _skip_installs(shell) -> None:
+    """Shell escapes and package installs print a notice instead of raising (an answer cell with a leftover
+    `%pip install` still defines its functions)."""
+    def skipped(line: str = "", cell: str = "", *_args, **_kwargs) -> None:
+        print(SKIPPED.format(what=(line or cell or "").strip()[:80] or "a shell command"))
+
+    shell.system = skipped
+    shell.getoutput = lambda command, *a, **k: print(SKIPPED.format(what=command.strip()[:80])) or []
+    for magic in ("pip", "conda", "mamba", "micromamba", "uv", "sx", "system"):
+        shell.register_magic_function(lambda line, magic=magic: skipped(f"%{magic} {line}"), "line", magic)
+    for magic in ("bash", "sh", "script", "script_sh"):
+        shell.register_magic_function(lambda line, cell, magic=magic: skipped(f"%%{magic} {line}"), "cell", magic)
+
+
 def _option(argv: list[str], name: str, default: str) -> tuple[str, list[str]]:
     if name in argv:
         i = argv.index(name)
@@ -55,6 +112,7 @@ def _option(argv: list[str], name: str, default: str) -> tuple[str, list[str]]:
 
 
 def main(argv: list[str]) -> None:
+    clean_environment(argv)
     from . import sandbox
 
     memory_mb, argv = _option(argv, "--memory-mb", "0")
@@ -64,6 +122,8 @@ def main(argv: list[str]) -> None:
     connection_file, _ = _option(list(argv), "-f", "")
 
     work = Path.cwd()
+    os.environ.pop(CLEAN_MARK, None)
+    os.environ["HOME"] = str(work)
     for variable, folder in (("IPYTHONDIR", ".ipython"), ("MPLCONFIGDIR", ".matplotlib"), ("TMPDIR", ".tmp")):
         (work / folder).mkdir(exist_ok=True)
         os.environ[variable] = str(work / folder)
@@ -97,13 +157,14 @@ def main(argv: list[str]) -> None:
     sys.stdout = sandbox.OutputCap(sys.stdout, budget, notice)
     sys.stderr = sandbox.OutputCap(sys.stderr, budget, notice)
 
-    import numpy  # noqa: F401 - loaded now so that it is frozen before any student code
+    import numpy  # noqa: F401 - loaded before any student code, like the library
     import dsconv_lib.checks  # noqa: F401
+    import dsconv_lib.course.remote.serve  # noqa: F401 - what the trusted kernel calls
     import dsconv_lib.reference  # noqa: F401
 
+    _skip_installs(app.shell)
     sandbox.freeze_modules()
     sandbox.freeze_on_import()
-    app.shell.events.register("pre_run_cell", lambda *args: sandbox.freeze_modules())
     app.shell.events.register("post_run_cell", lambda *args: sandbox.freeze_modules())
     sandbox.install_audit_hook()
     app.start()

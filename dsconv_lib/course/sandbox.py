@@ -14,8 +14,9 @@
 - `install_audit_hook()`: an audit hook (PEP 578; it cannot be removed) that
   refuses to start processes, fork, send signals, open sockets or trace
   frames from then on.
-- `freeze_modules()`: module objects of numpy, torch, math, dsconv_lib... refuse
-  attribute assignment, so no answer can patch `np.allclose` at run time.
+- `freeze_modules()`: dsconv_lib's module objects refuse attribute assignment,
+  so that `forbid` stays what the library says (the tests themselves run in
+  another process, out of reach).
 - `OutputCap`: stops a notebook's printed output at a byte budget.
 """
 
@@ -150,7 +151,8 @@ def python_paths() -> list[Path]:
 
 SYSTEM_READ_ONLY = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc", "/sys",
                     "/dev/urandom", "/dev/random", "/opt/conda")
-SYSTEM_READ_WRITE = ("/dev/null", "/dev/zero", "/dev/shm")
+# Not /dev/shm: it would be a channel from one student's kernel to another's.
+SYSTEM_READ_WRITE = ("/dev/null", "/dev/zero")
 # Of /proc, what numpy, torch and the kernel read about the machine; not the other processes' command
 # lines and environments (the grader's among them), which the whole of /proc would show.
 PROC_READ_ONLY = ("/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/proc/sys", "/proc/filesystems")
@@ -184,7 +186,7 @@ def set_resource_limits(memory_mb: int, file_size_mb: int = 64, open_files: int 
 # (Native libraries stay loadable: `import torch` loads its own through ctypes.)
 DENIED_EVENTS = ("os.system", "os.exec", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.kill",
                  "os.killpg", "subprocess.Popen", "signal.pthread_kill", "pty.spawn", "socket.connect",
-                 "socket.bind", "sys.settrace", "sys.setprofile")
+                 "socket.bind")
 
 
 class GradingViolation(PermissionError):
@@ -202,7 +204,9 @@ def install_audit_hook() -> None:
 
 # ---------------------------------------------------------------------------- frozen modules
 
-PROTECTED_PACKAGES = ("numpy", "torch", "math", "cmath", "dsconv_lib")
+# The tests run in another process, so nothing here protects a verdict; dsconv_lib stays frozen so that
+# `forbid` (the implement-it-yourself rule, applied in this process) is what the library says it is.
+PROTECTED_PACKAGES = ("dsconv_lib",)
 
 
 class FrozenModule(types.ModuleType):
@@ -240,21 +244,22 @@ class _FreezingLoader:
 
     def exec_module(self, module) -> None:
         self.loader.exec_module(module)
-        freeze_modules([module.__name__])  # this package only: another one may be half-way through its import
+        if type(module) is types.ModuleType:  # this module only: another one may be half-way through its import
+            module.__class__ = FrozenModule
 
     def __getattr__(self, name: str):
         return getattr(self.loader, name)
 
 
 class _FreezeAfterImport:
-    """A meta path finder: a protected package imported later (torch, in a cell) is frozen as soon as its
-    import ends, not only when the cell does, so `import torch` and a patch in the same cell fail too."""
+    """A meta path finder: a module of a protected package imported later (in a cell) is frozen as soon as
+    its import ends, not only when the cell does, so an import and a patch in the same cell fail too."""
 
     def __init__(self, packages: Iterable[str]) -> None:
         self.packages = frozenset(packages)
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname not in self.packages:
+        if fullname.split(".")[0] not in self.packages:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
