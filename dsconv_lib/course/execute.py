@@ -26,12 +26,13 @@ the cells before it, up to `max_restarts` times.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import shutil
 import tempfile
 import time
-from typing import Optional
+from typing import Iterator, Optional
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_core.utils import ensure_async, run_sync
@@ -162,20 +163,15 @@ class TwoProcessExecute(Execute):
             await ensure_async(km.shutdown_kernel(now=True))
             await ensure_async(km.cleanup_resources())
 
-    class _Swap:
-        def __init__(self, executor, km, kc) -> None:
-            self.executor, self.pair = executor, (km, kc)
-
-        def __enter__(self):
-            self.saved = (self.executor.km, self.executor.kc)
-            self.executor.km, self.executor.kc = self.pair
-
-        def __exit__(self, *exc) -> None:
-            self.executor.km, self.executor.kc = self.saved
-
-    def _in(self, km, kc) -> "_Swap":
+    @contextlib.contextmanager
+    def _in(self, km, kc) -> Iterator[None]:
         """Within the block, nbclient's machinery (execute, wait, interrupt on timeout) talks to km/kc."""
-        return self._Swap(self, km, kc)
+        saved = (self.km, self.kc)
+        self.km, self.kc = km, kc
+        try:
+            yield
+        finally:
+            self.km, self.kc = saved
 
     # ---------------------------------------------------------------- cells
 

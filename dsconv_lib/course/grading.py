@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from .execute import OUTPUT_CAPPED  # the executor's notice (the kernel's own says the same)
 from .intake import check_submission
 from .submissions import Collection, Submission
 
@@ -268,7 +269,6 @@ NOTABLE_ERRORS = {
 }
 
 
-from .execute import OUTPUT_CAPPED  # noqa: E402 - the executor's notice (the kernel's own says the same)
 
 
 def notable_errors(autograded: Path, limits_: Limits) -> list[str]:

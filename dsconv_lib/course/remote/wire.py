@@ -111,10 +111,9 @@ class _Encoder:
         if name not in TENSOR_DTYPES or value.layout != torch.strided:
             raise WireError(f"a tensor of dtype {name} and layout {value.layout} cannot be sent")
         data = value.detach().cpu().contiguous()
-        if name == "bfloat16":
-            data = data.view(torch.int16)
+        array = (data.view(torch.int16) if name == "bfloat16" else data).numpy()
         return {"t": "tensor", "dtype": name, "shape": list(value.shape), "grad": bool(value.requires_grad),
-                "b": self.buffer(data.numpy().astype(data.numpy().dtype.newbyteorder("<"), copy=False).tobytes())}
+                "b": self.buffer(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes())}
 
 
 def _plain_base(value: Any) -> Any:
