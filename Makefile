@@ -10,7 +10,7 @@
 #               TRITON_INTERPRET=1: the fused GPU kernel, run by Triton's
 #               interpreter on the CPU, checked against the reference.
 # Both first create .venv and install requirements.txt into it; the install is
-# redone only when requirements.txt or pyproject.toml change.
+# redone only when requirements.txt or a pyproject.toml (the library's, grader/'s) change.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -76,7 +76,7 @@ venv: $(INSTALL_STAMP)
 $(VENV_PYTHON):
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALL_STAMP): requirements.txt pyproject.toml | $(VENV_PYTHON)
+$(INSTALL_STAMP): requirements.txt pyproject.toml grader/pyproject.toml | $(VENV_PYTHON)
 	@echo "Installing requirements.txt into $(VENV)"
 	$(VENV_PYTHON) -m pip install -q --upgrade pip 2>&1 | $(FILTER_PIP_NOISE)
 	$(VENV_PYTHON) -m pip install -q -r requirements.txt 2>&1 | $(FILTER_PIP_NOISE)
@@ -103,5 +103,5 @@ $(MATHJAX_STAMP):
 # exercise zero. See README.md, "Exercises and grading".
 .PHONY: exercises
 exercises: venv
-	$(VENV_PYTHON) -m dsconv_lib.course generate
-	$(VENV_PYTHON) -m dsconv_lib.course validate
+	$(VENV_PYTHON) -m dsconv_grader generate
+	$(VENV_PYTHON) -m dsconv_grader validate

@@ -1,4 +1,4 @@
-"""nbgrader configuration for dsconv-course (nbgrader 0.9.6, the `instructor` extra).
+"""nbgrader configuration for dsconv-course (nbgrader 0.9.6, with the grader package, grader/).
 
 Instructor notebooks (sources, with solutions and hidden tests) live in
 solutions/<assignment>/; `nbgrader generate_assignment` (or `dsconv-course
@@ -7,7 +7,7 @@ versions to exercises/<assignment>/.
 
 Grading, with `dsconv-course grade` or with nbgrader's own `nbgrader autograde`
 and formgrader alike, runs the steps below: the test cells run in a trusted
-kernel and the student's code in a confined one (dsconv_lib.course.execute), so
+kernel and the student's code in a confined one (dsconv_grader.execution.execute), so
 a verdict never depends on what a student's code does in its own process.
 """
 
@@ -15,8 +15,8 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPrep
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades,
                                     IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
-from dsconv_lib.course.execute import TwoProcessExecute
-from dsconv_lib.course.feedback import StudentFeedback
+from dsconv_grader.execution.execute import TwoProcessExecute
+from dsconv_grader.report.feedback import StudentFeedback
 
 c = get_config()  # noqa: F821 - provided by nbgrader/traitlets when this file is loaded
 

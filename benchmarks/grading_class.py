@@ -108,7 +108,7 @@ def make_class(folder: Path, assignment: str, students: int) -> dict[str, int]:
 
 
 def grade(submissions: Path, out: Path, jobs: int, timeout: int) -> float:
-    command = [sys.executable, "-m", "dsconv_lib.course", "--repo", str(REPO), "grade", str(submissions),
+    command = [sys.executable, "-m", "dsconv_grader", "--repo", str(REPO), "grade", str(submissions),
                "--out", str(out), "--jobs", str(jobs), "--timeout", str(timeout), "--memory-mb", "2048"]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True)

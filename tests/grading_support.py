@@ -4,7 +4,7 @@ A "student notebook" is the released exercise with the instructor's solution
 filled in, then some answer cells replaced (a mechanically wrong variant, a
 correct one written another way) or the notebook edited (as Colab re-saves it,
 with a test cell deleted, ...). `grade_batch` grades such notebooks with the
-real instructor command, `python -m dsconv_lib.course grade`.
+real instructor command, `python -m dsconv_grader grade`.
 
 The test files of the exercises share `Assignment` (one exercise's notebooks,
 grading a batch, reading a graded cell's output), `Graded` (a graded batch) and
@@ -33,7 +33,7 @@ Batch = dict[str, tuple[str, Callable[[], Union[dict, str]]]]
 
 
 def course_command(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dsconv_lib.course", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "dsconv_grader", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
 
 

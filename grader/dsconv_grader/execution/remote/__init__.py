@@ -4,5 +4,5 @@
 - `serve`: the student's side, imported in the student's kernel;
 - `proxy`: the trusted side's client and the stand-ins for the student's names and objects;
 - `names`: which names a test cell reads are the student's, bound before each cell;
-- `verdict`: the trusted kernel itself (`python -m dsconv_lib.course.remote.verdict`).
+- `verdict`: the trusted kernel itself (`python -m dsconv_grader.execution.remote.verdict`).
 """

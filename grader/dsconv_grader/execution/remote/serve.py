@@ -27,7 +27,8 @@ import traceback
 import types
 from typing import Any
 
-from ...checks import forbid as _forbid
+from dsconv_lib.checks import forbid as _forbid
+
 from . import wire
 
 _HANDLES: dict[int, Any] = {}

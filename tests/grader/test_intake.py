@@ -22,11 +22,11 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from dsconv_lib.course import submissions
-from dsconv_lib.course.intake import MAX_NOTEBOOK_BYTES, check_submission
-from dsconv_lib.course.submissions import collect, parse, parse_name
+from dsconv_grader.intake import files
+from dsconv_grader.intake import MAX_NOTEBOOK_BYTES, check_submission
+from dsconv_grader.intake import collect, parse, parse_name
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 IDS = ["ex01", "ex02"]
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 SOLUTION = json.dumps({"cells": [{"cell_type": "code", "source": "THE SOLUTION"}]})
@@ -387,7 +387,7 @@ def test_a_zip_member_is_read_no_further_than_the_limit(tmp_path):
 
     info = zipfile.ZipInfo("bob_ex01.ipynb")
     info.file_size = 10
-    refusal, size = submissions._extract_member(Endless(), info, tmp_path / "bob_ex01.ipynb")
+    refusal, size = files._extract_member(Endless(), info, tmp_path / "bob_ex01.ipynb")
     assert Endless.read_sizes == [MAX_NOTEBOOK_BYTES + 1] and size == MAX_NOTEBOOK_BYTES + 1
     assert refusal == ("file too large (more than 20 MiB once extracted, though the zip declares 10 bytes; "
                        "a notebook is at most 20 MiB); not graded")
@@ -399,14 +399,14 @@ def test_a_zip_is_bounded_in_members_and_in_total_size(tmp_path, monkeypatch):
     with zipfile.ZipFile(archive, "w") as z:
         for student in ("alice", "bob", "carol", "dave"):
             z.writestr(f"{student}_ex01.ipynb", NOTEBOOK)
-    monkeypatch.setattr(submissions, "MAX_ZIP_MEMBERS", 3)
+    monkeypatch.setattr(files, "MAX_ZIP_MEMBERS", 3)
     collection = collect(archive, tmp_path / "scratch", IDS)
     assert [s.student_id for s in collection.submissions] == ["alice", "bob", "carol"]
     assert collection.problems == [("submissions.zip", "the zip has 4 members, more than 3; "
                                     "the 1 after the first 3 were not read")]
 
-    monkeypatch.setattr(submissions, "MAX_ZIP_MEMBERS", 100)
-    monkeypatch.setattr(submissions, "MAX_ZIP_BYTES", 2 * len(NOTEBOOK))
+    monkeypatch.setattr(files, "MAX_ZIP_MEMBERS", 100)
+    monkeypatch.setattr(files, "MAX_ZIP_BYTES", 2 * len(NOTEBOOK))
     collection = collect(archive, tmp_path / "scratch", IDS)
     assert [s.student_id for s in collection.submissions] == ["alice", "bob"]
     [(file, problem)] = collection.problems

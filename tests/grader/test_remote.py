@@ -1,5 +1,5 @@
 """The two-process grading's parts, directly: the wire format, which names are the student's, and a real call
-from a trusted client into a kernel that runs `remote.serve` (dsconv_lib.course.remote)."""
+from a trusted client into a kernel that runs `remote.serve` (dsconv_grader.execution.remote)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import struct
 import numpy as np
 import pytest
 
-from dsconv_lib.course.remote import wire
-from dsconv_lib.course.remote.names import bound_names, read_names
+from dsconv_grader.execution.remote import wire
+from dsconv_grader.execution.remote.names import bound_names, read_names
 
 # ----------------------------------------------------------------------------- wire
 
@@ -142,11 +142,11 @@ def student():
     pytest.importorskip("ipykernel")
     from jupyter_client.manager import start_new_kernel
 
-    from dsconv_lib.course.remote import proxy
+    from dsconv_grader.execution.remote import proxy
 
     km, kc = start_new_kernel(kernel_name="python3", extra_arguments=["--HistoryManager.enabled=False"])
     kc.execute_interactive(
-        "import numpy as np\nimport dsconv_lib.course.remote.serve\n"
+        "import numpy as np\nimport dsconv_grader.execution.remote.serve\n"
         "from dsconv_lib.reference import conv2d as library_conv2d\n"
         "answer = 16\nanswer_list = [1, 2.5]\n"
         "class Counter:\n    def __init__(self):\n        self.n = 0\n"
@@ -167,7 +167,7 @@ def student():
 
 
 def test_a_call_runs_in_the_students_kernel_and_brings_back_plain_data(student):
-    from dsconv_lib.course.remote.proxy import RemoteName
+    from dsconv_grader.execution.remote.proxy import RemoteName
 
     double = RemoteName(student, "double")
     x = np.arange(6.0).reshape(2, 3)
@@ -180,7 +180,7 @@ def test_a_call_runs_in_the_students_kernel_and_brings_back_plain_data(student):
 
 
 def test_objects_come_back_as_handles_whose_operations_are_remote(student):
-    from dsconv_lib.course.remote.proxy import RemoteName, RemoteObject
+    from dsconv_grader.execution.remote.proxy import RemoteName, RemoteObject
 
     counter = RemoteName(student, "Counter")()
     assert isinstance(counter, RemoteObject) and "Counter" in repr(counter)
@@ -191,7 +191,7 @@ def test_objects_come_back_as_handles_whose_operations_are_remote(student):
 
 def test_errors_come_back_as_exceptions_of_the_same_name(student):
     from dsconv_lib.checks import ForbiddenCallError, forbid
-    from dsconv_lib.course.remote.proxy import RemoteName
+    from dsconv_grader.execution.remote.proxy import RemoteName
 
     with pytest.raises(ValueError, match="bad 3"):
         RemoteName(student, "fails")(3)
@@ -209,7 +209,7 @@ def test_errors_come_back_as_exceptions_of_the_same_name(student):
 
 def test_call_each_runs_every_case_and_keeps_each_outcome(student):
     from dsconv_lib.checks import ForbiddenCallError, check_function_cases
-    from dsconv_lib.course.remote.proxy import RemoteName
+    from dsconv_grader.execution.remote.proxy import RemoteName
 
     outcomes = RemoteName(student, "double").call_each([((1,), {}), (("a",), {}), ((), {"x": 2.5})], None)
     assert outcomes == [(2, None), ("aa", None), (5.0, None)]
@@ -222,7 +222,7 @@ def test_call_each_runs_every_case_and_keeps_each_outcome(student):
 
 
 def test_a_call_past_its_time_limit_is_interrupted_and_the_kernel_answers_again(student):
-    from dsconv_lib.course.remote.proxy import RemoteName, StudentKernelError
+    from dsconv_grader.execution.remote.proxy import RemoteName, StudentKernelError
 
     with pytest.raises(StudentKernelError, match="time limit"):
         RemoteName(student, "loops")()
@@ -230,7 +230,7 @@ def test_a_call_past_its_time_limit_is_interrupted_and_the_kernel_answers_again(
 
 
 def test_a_reply_that_is_not_a_message_is_refused(student):
-    from dsconv_lib.course.remote import proxy
+    from dsconv_grader.execution.remote import proxy
 
     for content in ({"status": "ok", "user_expressions": {"reply": {"status": "ok", "data": {
                         "text/plain": "__import__('os').system('true')"}}}},

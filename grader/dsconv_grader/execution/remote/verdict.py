@@ -1,6 +1,6 @@
 """The trusted kernel: it runs the test cells and the locked cells that are not tests, never a student's code.
 
-`python -m dsconv_lib.course.remote.verdict --memory-mb M -f CONNECTION_FILE`
+`python -m dsconv_grader.execution.remote.verdict --memory-mb M -f CONNECTION_FILE`
 
 The executor (`execute.TwoProcessExecute`) starts it beside the student's
 kernel and calls `connect(...)` in it with the student's kernel's connection

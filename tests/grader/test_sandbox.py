@@ -1,4 +1,4 @@
-"""The grading kernel's confinement (dsconv_lib.course.sandbox), each piece in a fresh subprocess."""
+"""The grading kernel's confinement (dsconv_grader.execution.sandbox), each piece in a fresh subprocess."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from dsconv_lib.course import sandbox
+from dsconv_grader.execution import sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 needs_landlock = pytest.mark.skipif(sandbox.landlock_abi() == 0, reason="this kernel has no Landlock")
 
 
@@ -36,7 +36,7 @@ def test_confine_filesystem_reads_and_writes_only_what_it_allows(tmp_path):
     (allowed / "ok.txt").write_text("fine")
     out = run(f"""
         from pathlib import Path
-        from dsconv_lib.course import sandbox
+        from dsconv_grader.execution import sandbox
         import os
         ro = [*sandbox.python_paths(), *sandbox.system_read_only(), {str(allowed)!r}]
         assert sandbox.confine_filesystem(ro, [{str(work)!r}]) >= 1
@@ -80,7 +80,7 @@ def test_python_paths_leave_out_the_course_checkout(monkeypatch):
 
 def test_set_resource_limits_turns_a_huge_allocation_into_memory_error(tmp_path):
     out = run("""
-        from dsconv_lib.course import sandbox
+        from dsconv_grader.execution import sandbox
         sandbox.set_resource_limits(512)
         import numpy as np
         try:
@@ -97,7 +97,7 @@ def test_set_resource_limits_turns_a_huge_allocation_into_memory_error(tmp_path)
 def test_audit_hook_refuses_processes_forks_and_signals(tmp_path):
     out = run("""
         import os, subprocess, signal
-        from dsconv_lib.course import sandbox
+        from dsconv_grader.execution import sandbox
         sandbox.install_audit_hook()
         for what, action in [("system", lambda: os.system("true")),
                              ("popen", lambda: subprocess.run(["true"])),
@@ -121,7 +121,7 @@ def test_freeze_modules_refuses_patching_dsconv_lib_and_leaves_numpy_to_the_stud
     out = run("""
         import numpy as np
         import dsconv_lib.checks
-        from dsconv_lib.course import sandbox
+        from dsconv_grader.execution import sandbox
         assert sandbox.freeze_modules() > 0
         class Patch:
             def go(self):
@@ -160,7 +160,7 @@ def test_output_cap_truncates_with_one_notice():
 
 def test_a_module_of_the_library_imported_later_is_frozen_as_soon_as_its_import_ends(tmp_path):
     out = run("""
-        from dsconv_lib.course import sandbox
+        from dsconv_grader.execution import sandbox
         sandbox.freeze_modules()
         sandbox.freeze_on_import()
         import dsconv_lib.factorize as factorize  # as a cell would, and patch it in the same cell

@@ -1,4 +1,4 @@
-"""The students' feedback (dsconv_lib.course.feedback.StudentFeedback) shows no hidden test and no grader path.
+"""The students' feedback (dsconv_grader.report.feedback.StudentFeedback) shows no hidden test and no grader path.
 
 The unit tests build small autograded notebooks with nbformat: a test cell with
 hidden tests and an error output as IPython writes it (colour codes, numbered
@@ -25,9 +25,9 @@ from traitlets.config import Config
 
 pytest.importorskip("nbgrader")
 
-from dsconv_lib.course.feedback import StudentFeedback, split_hidden, strip_ansi  # noqa: E402
+from dsconv_grader.report.feedback import StudentFeedback, split_hidden, strip_ansi  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SITE_PACKAGES = sysconfig.get_paths()["purelib"]
 SCRATCH = "/tmp/dsconv-job-abc/course"
 MESSAGE = "case 'hidden random 3': expected 4, got 5"
@@ -228,17 +228,18 @@ def test_a_scratch_folder_anywhere_is_hidden_even_when_the_course_root_is_not_co
     assert output.evalue == "no file <grader>/course/autograded/alice/ex02/data.npz"
 
 
-def test_checkout_prefix_home_and_configured_folders_are_hidden():
+def test_checkout_prefix_home_and_configured_folders_are_hidden(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the checkout is hidden as the library's and the grader's home, not as the cwd
     config = Config()
     config.StudentFeedback.hidden_folders = ["/srv/grading", str(Path.home() / "dsconv-course-secret-folder")]
     config.StudentFeedback.path_placeholder = "<hidden>"
     home_form = "~/dsconv-course-secret-folder"  # IPython writes the home folder as ~
     text = "\n".join([f"File {ROOT}/dsconv_lib/checks.py:88", "File /srv/grading/x.py:1", f"File {home_form}/y.py:2",
-                      "File \x1b[32m/srv/grading/z.py:3\x1b[39m", ""])
+                      "File \x1b[32m/srv/grading/z.py:3\x1b[39m", f"File {ROOT}/grader/dsconv_grader/job.py:9", ""])
     nb = notebook(make_test_cell(outputs=[nbformat.v4.new_output("stream", name="stderr", text=text)]))
     assert run(nb, config).cells[0].outputs[0].text == (
         "File <hidden>/dsconv_lib/checks.py:88\nFile <hidden>/x.py:1\nFile <hidden>/y.py:2\n"
-        "File \x1b[32m<hidden>/z.py:3\x1b[39m\n")
+        "File \x1b[32m<hidden>/z.py:3\x1b[39m\nFile <hidden>/dsconv_grader/job.py:9\n")
 
 
 def test_a_path_that_only_starts_like_a_hidden_folder_is_kept():
@@ -323,7 +324,8 @@ def tiny_course(work: Path):
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import GetGrades
 
-    from dsconv_lib.course import grading
+    from dsconv_grader.course import Course
+    from dsconv_grader.repository import Limits, load_config
 
     source = work / "course" / "source" / "tiny"
     source.mkdir(parents=True)
@@ -332,25 +334,25 @@ def tiny_course(work: Path):
                   nbformat.v4.new_code_cell(TINY_TEST, metadata=nbgrader_meta("test_add", True, False, True)))
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, source / "tiny.ipynb")
-    config = grading.load_config(ROOT)
+    config = load_config(ROOT)
     config.GenerateFeedback.preprocessors = [GetGrades, StudentFeedback, CSSHTMLHeaderPreprocessor]
-    limits = grading.Limits(timeout=30, notebook_timeout=120, memory_mb=4096, output_kb=256)
-    course = grading.Course(work / "course", config, limits, {"tiny": ["tiny.ipynb"]})
+    limits = Limits(timeout=30, notebook_timeout=120, memory_mb=4096, output_kb=256)
+    course = Course(work / "course", config, limits, {"tiny": ["tiny.ipynb"]})
     course.generate("tiny")
     return course
 
 
 @pytest.mark.grading
 def test_generate_feedback_html_has_no_hidden_tests_or_scratch_paths():
-    from dsconv_lib.course import grading
+    from dsconv_grader.job import Job, grade_job
 
     with tempfile.TemporaryDirectory() as work:
         course = tiny_course(Path(work))
         student = nbformat.read(course.release_path("tiny", "tiny.ipynb"), as_version=4)
         student.cells[0].source = "def add_one(x):\n    return x + 1 if x < 3 else x"
-        job = grading.Job("alice", "tiny", "tiny.ipynb", "tiny.ipynb", nbformat.writes(student).encode(),
-                          course.template("tiny"), grading._plain(course.config), course.limits)
-        result = grading.grade_job(job)
+        job = Job("alice", "tiny", "tiny.ipynb", "tiny.ipynb", nbformat.writes(student).encode(),
+                  course.template("tiny"), course.plain_config(), course.limits)
+        result = grade_job(job)
 
     assert result.status == "graded", result.problems
     assert (result.score, result.max_score) == (0.0, 2.0)

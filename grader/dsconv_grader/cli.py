@@ -1,4 +1,4 @@
-"""`dsconv-course`: generate, validate and grade the exercises (see dsconv_lib.course)."""
+"""`dsconv-course`: generate, validate and grade the exercises (see dsconv_grader)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def generate(repo: Path, out: Path, assignments: Optional[list[str]] = None) -> 
     """Write the student versions of `assignments` (all by default) to out/<assignment>/, via nbgrader."""
     import nbformat
 
-    from .grading import Course, assignment_notebooks
+    from .course import Course
+    from .repository import assignment_notebooks
 
     ids = assignments or list(assignment_notebooks(repo))
     written = []
@@ -74,7 +75,7 @@ def drift(repo: Path, fresh: Path, committed: Path) -> list[str]:
 
 
 def cmd_generate(args) -> int:
-    from .grading import find_repository
+    from .repository import find_repository
 
     repo = args.repo or find_repository()
     committed = repo / "exercises"
@@ -106,7 +107,7 @@ def make_engine(args):
 def grading_limits(repo: Path, args):
     from dataclasses import replace
 
-    from .grading import limits
+    from .repository import limits
 
     configured = limits(repo)
     return replace(configured, timeout=args.timeout or configured.timeout,
@@ -117,7 +118,7 @@ def grading_limits(repo: Path, args):
 
 
 def run_with(engine, jobs):
-    from .grading import run_jobs
+    from .batch import run_jobs
 
     try:
         return run_jobs(jobs, engine)
@@ -127,8 +128,10 @@ def run_with(engine, jobs):
 
 
 def cmd_validate(args) -> int:
-    from .grading import Course, assignment_notebooks, find_repository, make_jobs
-    from .submissions import Collection, Submission
+    from .batch import make_jobs
+    from .course import Course
+    from .intake import Collection, Submission
+    from .repository import assignment_notebooks, find_repository
 
     repo = args.repo or find_repository()
     ids = args.assignment or list(assignment_notebooks(repo))
@@ -168,10 +171,12 @@ def cmd_validate(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .grading import (Course, assignment_notebooks, find_repository, make_jobs, record_in_gradebook,
-                          summary, write_outputs)
-    from .sandbox import landlock_abi
-    from .submissions import collect
+    from .batch import make_jobs, record_in_gradebook
+    from .course import Course
+    from .execution.sandbox import landlock_abi
+    from .intake import collect
+    from .report.outputs import summary, write_outputs
+    from .repository import assignment_notebooks, find_repository
 
     repo = args.repo or find_repository()
     out = args.out.resolve()
@@ -254,7 +259,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         import nbgrader  # noqa: F401
     except ImportError:
-        print("dsconv-course needs nbgrader: pip install 'dsconv_lib[instructor]'", file=sys.stderr)
+        print("dsconv-course needs nbgrader: pip install -r requirements.txt (it installs the grader, grader/, with nbgrader)", file=sys.stderr)
         return 2
     if args.repo is not None:
         args.repo = args.repo.resolve()

@@ -11,7 +11,7 @@ instructor reads it: in grades.csv's `problems` (a limit or a refusal of the
 operating system) or in the graded notebook (the test's own message).
 
 The tests run in a trusted kernel and the student's code in a confined one
-(dsconv_lib.course.execute), so what an answer does in its own process changes
+(dsconv_grader.execution.execute), so what an answer does in its own process changes
 no verdict. The classes of attack:
 1. answers that are not what they claim to be (wrong types, shapes that broadcast,
    bool/complex/object arrays, classes overriding comparison or conversion);
@@ -52,7 +52,7 @@ NOTEBOOK_TIMEOUT_S = 45
 MEMORY_MB = 2048
 SECRET = "instructor-token-6f1d2c"  # in the grader's environment: no student may read it
 
-# What the report says (dsconv_lib/course/grading.py, NOTABLE_ERRORS) and the tests print.
+# What the report says (dsconv_grader/job.py, NOTABLE_ERRORS) and the tests print.
 REFUSED = "was refused access"
 NOT_ALLOWED = "tried something the grader does not allow"
 DIED = "the kernel died in cell"

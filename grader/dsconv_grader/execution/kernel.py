@@ -1,6 +1,6 @@
 """The Python kernel that runs a student's notebook when grading, confined before any of it runs.
 
-`python -m dsconv_lib.course.kernel --memory-mb M --output-kb K [--no-confine] -f CONNECTION_FILE`
+`python -m dsconv_grader.execution.kernel --memory-mb M --output-kb K [--no-confine] -f CONNECTION_FILE`
 
 It runs the student's cells and the locked cells that are not tests; the test
 cells run in another kernel (`remote.verdict`), which calls the student's
@@ -12,8 +12,8 @@ functions here through `remote.serve`. In order, before the kernel starts (see
    /proc/self/environ;
 2. its working folder (the scratch folder nbgrader runs the notebook in) holds
    its HOME, IPython's and matplotlib's settings and its temporary files;
-3. Landlock: read-only access to the Python installation, dsconv_lib and the
-   system, read-write to the working folder only (no /dev/shm: nothing is shared
+3. Landlock: read-only access to the Python installation, dsconv_lib, this
+   package and the system, read-write to the working folder only (no /dev/shm: nothing is shared
    with another student's kernel), no TCP connections and no binding but the
    kernel's own ports, no signals to other processes (skipped with --no-confine,
    or where Linux has no Landlock: the kernel then says so on stderr);
@@ -23,7 +23,8 @@ functions here through `remote.serve`. In order, before the kernel starts (see
    caps every kind of output again, on its side);
 6. an audit hook refuses processes, forks, signals and sockets; shell escapes
    and `%pip`/`%conda` print that they are skipped instead of failing the cell;
-   dsconv_lib's modules are frozen (so `forbid` stays what it is).
+   dsconv_lib's and this package's modules are frozen (so `forbid`, and the
+   code that applies it to each remote call, stay what they are).
 
 BLAS and OpenMP use one thread: grading machines are shared, test cells are small.
 """
@@ -44,34 +45,6 @@ SKIPPED = "[grader] not run when grading: {what} (a submission cannot install pa
 NOT_CONFINED = "dsconv-grading: Landlock is not available here; the kernel is not confined to its folder"
 
 
-def kernel_spec(memory_mb: int, output_kb: int = 1024, confine: bool = True) -> dict:
-    """The kernel.json of the grading kernel (this interpreter, this module)."""
-    argv = [sys.executable, "-m", "dsconv_lib.course.kernel", "--memory-mb", str(memory_mb),
-            "--output-kb", str(output_kb)]
-    if not confine:
-        argv.append("--no-confine")
-    return {
-        "argv": argv + ["-f", "{connection_file}", "--IPKernelApp.log_level=ERROR",
-                        "--HistoryManager.enabled=False"],
-        "display_name": f"Python 3 (grading, {memory_mb} MiB)",
-        "language": "python",
-        "env": ENV,
-        "metadata": {"debugger": False},
-    }
-
-
-def verdict_kernel_spec(memory_mb: int) -> dict:
-    """The kernel.json of the trusted kernel that runs the test cells (`remote.verdict`)."""
-    return {
-        "argv": [sys.executable, "-m", "dsconv_lib.course.remote.verdict", "--memory-mb", str(memory_mb),
-                 "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
-        "display_name": "Python 3 (grading: the tests)",
-        "language": "python",
-        "env": ENV,
-        "metadata": {"debugger": False},
-    }
-
-
 def student_environment() -> dict[str, str]:
     """The environment the student's kernel gets: KEPT_VARIABLES of this one, and ENV."""
     env = {k: os.environ[k] for k in KEPT_VARIABLES if k in os.environ}
@@ -87,7 +60,7 @@ def clean_environment(argv: list[str]) -> None:
         return
     env = student_environment()
     env[CLEAN_MARK] = "1"
-    os.execve(sys.executable, [sys.executable, "-m", "dsconv_lib.course.kernel", *argv], env)
+    os.execve(sys.executable, [sys.executable, "-m", "dsconv_grader.execution.kernel", *argv], env)
 
 
 def _skip_installs(shell) -> None:
@@ -159,7 +132,7 @@ def main(argv: list[str]) -> None:
 
     import numpy  # noqa: F401 - loaded before any student code, like the library
     import dsconv_lib.checks  # noqa: F401
-    import dsconv_lib.course.remote.serve  # noqa: F401 - what the trusted kernel calls
+    import dsconv_grader.execution.remote.serve  # noqa: F401 - what the trusted kernel calls
     import dsconv_lib.reference  # noqa: F401
 
     _skip_installs(app.shell)

@@ -34,14 +34,14 @@ import tempfile
 import time
 from typing import Iterator, Optional
 
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Dict, Integer
+from traitlets import Bool, Integer
 
-from .kernel import kernel_spec, student_environment, verdict_kernel_spec
+from .kernel import student_environment
+from .kernelspecs import GradingKernelSpecs, compile_course_packages, kernel_spec, verdict_kernel_spec
 
 STUDENT_KERNEL, VERDICT_KERNEL = "dsconv-student", "dsconv-verdict"
 KERNEL_DIED = "KernelDied"
@@ -54,18 +54,6 @@ MAX_TRACEBACK_CHARS = 20_000
 def error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue,
                         traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
-
-
-class _GradingKernels(KernelSpecManager):
-    """The two kernels' specs, made in code: nothing needs to be installed for `nbgrader autograde`."""
-
-    specs = Dict()
-
-    def find_kernel_specs(self) -> dict:
-        return {name: "" for name in self.specs}
-
-    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-        return KernelSpec(resource_dir="", **self.specs[kernel_name])
 
 
 class TwoProcessExecute(Execute):
@@ -86,6 +74,7 @@ class TwoProcessExecute(Execute):
     # ---------------------------------------------------------------- set-up and tear-down
 
     def preprocess(self, nb, resources=None, km=None):
+        compile_course_packages()
         self._roles = _roles_from_gradebook(resources or {})
         self._deadline = time.monotonic() + self.notebook_timeout
         self._budget = self.output_limit_kb * 1024
@@ -100,8 +89,8 @@ class TwoProcessExecute(Execute):
         finally:
             run_sync(self._stop_verdict)()  # when the student's kernel did not start
 
-    def _specs(self) -> _GradingKernels:
-        return _GradingKernels(specs={
+    def _specs(self) -> GradingKernelSpecs:
+        return GradingKernelSpecs(specs={
             STUDENT_KERNEL: kernel_spec(self.memory_limit_mb, self.output_limit_kb, self.confine),
             VERDICT_KERNEL: verdict_kernel_spec(self.memory_limit_mb)})
 
@@ -143,7 +132,7 @@ class TwoProcessExecute(Execute):
         info = self.km.get_connection_info(session=False)
         info = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in info.items()}
         pid = getattr(self.km.provisioner, "pid", None)
-        code = (f"__import__('dsconv_lib.course.remote.verdict', fromlist=['connect']).connect("
+        code = (f"__import__('dsconv_grader.execution.remote.verdict', fromlist=['connect']).connect("
                 f"{json.dumps(info)!s}, {pid!r}, {float(self.timeout or 30)!r})")
         with self._in(self.verdict_km, self.verdict_kc):
             msg_id = self.kc.execute(code, silent=True, store_history=False)

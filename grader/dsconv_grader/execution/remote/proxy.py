@@ -30,7 +30,7 @@ from jupyter_client.session import Session
 from . import wire
 
 REPLY = re.compile(r"^'([A-Za-z0-9+/=]*)'$")
-SERVE = "__import__('dsconv_lib.course.remote.serve', fromlist=['handle']).handle"
+SERVE = "__import__('dsconv_grader.execution.remote.serve', fromlist=['handle']).handle"
 INTERRUPT_GRACE_S = 2.0
 POLL_S = 0.25
 
@@ -175,7 +175,7 @@ def remote_exception(name: str, message: str, remote_traceback: str = "") -> Exc
     """An exception to raise here for one raised there: the same built-in type, or a RemoteError subclass
     of the same name. The course's own errors keep their meaning (ForbiddenCallError, NotImplementedError)."""
     if name == "ForbiddenCallError":
-        from ...checks import ForbiddenCallError
+        from dsconv_lib.checks import ForbiddenCallError
 
         error: Exception = ForbiddenCallError(message)
     elif name in _BUILTIN_ERRORS:
@@ -194,7 +194,7 @@ def remote_exception(name: str, message: str, remote_traceback: str = "") -> Exc
 
 def active_forbidden() -> Optional[list]:
     """The `forbid` targets in force in this process right now, as the student's side can resolve them."""
-    from ...checks import active_forbid_targets
+    from dsconv_lib.checks import active_forbid_targets
 
     return forbidden_specs(active_forbid_targets())
 

@@ -1,6 +1,6 @@
 """Where the per-student jobs run: here, in local worker processes, or on a Dask cluster.
 
-Every engine runs the same function, `grading.grade_job`, on the same plain-data
+Every engine runs the same function, `job.grade_job`, on the same plain-data
 `Job`s, so a class graded in parallel or on a cluster gets exactly the grades
 of a serial run. An engine yields (job index, Result) as jobs finish.
 
@@ -10,7 +10,7 @@ of a serial run. An engine yields (job index, Result) as jobs finish.
   kills that one too, the student gets a failure that says so.
 - `DaskEngine(address)`: the jobs go to a running Dask scheduler
   (`--dask tcp://host:8786`), whose workers need the same Python environment
-  (dsconv_lib with its `instructor` extra); `DaskEngine.local(n)` starts a
+  (the checkout's requirements.txt: dsconv_lib and this package); `DaskEngine.local(n)` starts a
   local cluster of n worker processes, as the tests do. Dask is what
   universities' HPC and JupyterHub deployments already run (dask-jobqueue
   for SLURM/PBS, dask-kubernetes, dask-gateway).
@@ -22,9 +22,15 @@ import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Protocol
 
-from .grading import Job, Result, grade_job
+from .job import Job, Result, grade_job
+
+
+class Engine(Protocol):
+    """What runs jobs: yields (job index, Result) for every job, in the order they finish."""
+
+    def run(self, jobs: list[Job]) -> Iterator[tuple[int, Result]]: ...
 
 
 def _died(job: Job, why: str) -> Result:

@@ -207,7 +207,7 @@ def test_grading_time_per_notebook(graded):
     ("homework.ipynb", (None, None, 0)),
 ])
 def test_file_names_map_to_students_and_assignments(name, expected):
-    from dsconv_lib.course.submissions import parse_name
+    from dsconv_grader.intake import parse_name
 
     assert parse_name(Path(name), ["ex01", "ex02"]) == expected
 
@@ -215,7 +215,7 @@ def test_file_names_map_to_students_and_assignments(name, expected):
 def test_collect_reads_a_zip_and_keeps_the_latest_copy(tmp_path):
     import zipfile
 
-    from dsconv_lib.course.submissions import collect
+    from dsconv_grader.intake import collect
 
     archive = tmp_path / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as z:
@@ -230,7 +230,31 @@ def test_collect_reads_a_zip_and_keeps_the_latest_copy(tmp_path):
     assert hashlib.sha256(archive.read_bytes()).hexdigest() == before
 
 
-def test_importing_the_course_package_does_not_import_nbgrader():
-    code = "import sys, dsconv_lib.course, dsconv_lib.checks; print('nbgrader' in sys.modules, 'torch' in sys.modules)"
+def test_importing_the_grader_or_the_checks_does_not_import_nbgrader_or_torch():
+    code = ("import sys, dsconv_grader, dsconv_grader.execution.kernel, dsconv_lib.checks; "
+            "print('nbgrader' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_the_library_students_install_holds_nothing_of_the_grader():
+    """`pip install "git+<repo>"` builds the root project: dsconv_lib and its subpackages, no grader."""
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {".".join(init.parent.relative_to(root).parts) for init in root.glob("**/__init__.py")
+                if not {".venv", "_build", "tests"} & set(init.parts)}
+    built = {p for p in packages if any(fnmatch.fnmatchcase(p, pattern) for pattern in include)}
+    assert "dsconv_lib" in built and "grader.dsconv_grader" in packages
+    assert all(p == "dsconv_lib" or p.startswith("dsconv_lib.") for p in built), built
+    assert "scripts" not in project["project"] and "nbgrader" not in str(project["project"]["dependencies"])
+    for module in (root / "dsconv_lib").rglob("*.py"):
+        imports = [line for line in module.read_text(encoding="utf-8").splitlines()
+                   if line.strip().startswith(("import ", "from "))]
+        assert not [line for line in imports if "nbgrader" in line or "dsconv_grader" in line], module
+    grader = tomllib.loads((root / "grader" / "pyproject.toml").read_text())
+    assert grader["project"]["scripts"] == {"dsconv-course": "dsconv_grader:main"}
+    assert "-e ./grader" in (root / "requirements.txt").read_text().splitlines()

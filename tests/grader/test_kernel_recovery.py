@@ -1,4 +1,4 @@
-"""A kernel that dies in one cell costs that cell, not the notebook (dsconv_lib.course.execute).
+"""A kernel that dies in one cell costs that cell, not the notebook (dsconv_grader.execution.execute).
 
 Student code can crash the kernel without anything the policy refuses: a
 view made with `as_strided` that points far outside its array segfaults when

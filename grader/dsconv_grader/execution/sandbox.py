@@ -2,7 +2,7 @@
 
 - `confine_filesystem(read_only, read_write)`: Linux Landlock (kernel 5.13+,
   no privileges needed). The process and its children may then read only the
-  listed folders (the Python installation, dsconv_lib, system libraries) and
+  listed folders (the Python installation, dsconv_lib, this package, system libraries) and
   write only its scratch folder: the instructor's solutions, the gradebook and
   other students' work are out of reach, whatever the code does. From Landlock
   ABI 4 it also may not open TCP connections, and from ABI 6 it may not send
@@ -14,9 +14,10 @@
 - `install_audit_hook()`: an audit hook (PEP 578; it cannot be removed) that
   refuses to start processes, fork, send signals, open sockets or trace
   frames from then on.
-- `freeze_modules()`: dsconv_lib's module objects refuse attribute assignment,
-  so that `forbid` stays what the library says (the tests themselves run in
-  another process, out of reach).
+- `freeze_modules()`: dsconv_lib's and the grader's module objects refuse
+  attribute assignment, so that `forbid`, and the code in this kernel that
+  applies it to each call (`remote.serve`), stay what they are (the tests
+  themselves run in another process, out of reach).
 - `OutputCap`: stops a notebook's printed output at a byte budget.
 """
 
@@ -129,20 +130,21 @@ def _add_path_rule(libc, ruleset: int, path: Path, access: int) -> None:
 
 
 def python_paths() -> list[Path]:
-    """What Python needs to read to import the course's libraries: prefixes, sys.path, dsconv_lib."""
+    """What Python needs to read to import the course's libraries: prefixes, sys.path, dsconv_lib, this package."""
+    import dsconv_grader
     import dsconv_lib
 
-    package = Path(dsconv_lib.__file__).resolve().parent
+    packages = {Path(module.__file__).resolve().parent for module in (dsconv_lib, dsconv_grader)}
     prefixes = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.executable).resolve().parent.parent}
-    paths = prefixes | {package}
+    paths = prefixes | packages
     for entry in sys.path:
         if not entry or not Path(entry).exists() or Path(entry).resolve() == Path.cwd().resolve():
             continue
         path = Path(entry).resolve()
         # A source checkout on sys.path (PYTHONPATH=the course repository, `pip install -e` with a path
-        # entry) holds solutions/ with the hidden tests: of it, only the package (added above) is readable.
+        # entry) holds solutions/ with the hidden tests: of it, only the packages (added above) are readable.
         inside_prefix = any(path == p.resolve() or p.resolve() in path.parents for p in prefixes)
-        if not inside_prefix and (package.is_relative_to(path) or (path / "nbgrader_config.py").exists()
+        if not inside_prefix and (any(p.is_relative_to(path) for p in packages) or (path / "nbgrader_config.py").exists()
                                   or (path / "solutions").is_dir()):
             continue
         paths.add(path)
@@ -204,9 +206,10 @@ def install_audit_hook() -> None:
 
 # ---------------------------------------------------------------------------- frozen modules
 
-# The tests run in another process, so nothing here protects a verdict; dsconv_lib stays frozen so that
-# `forbid` (the implement-it-yourself rule, applied in this process) is what the library says it is.
-PROTECTED_PACKAGES = ("dsconv_lib",)
+# The tests run in another process, so nothing here protects a verdict; dsconv_lib and this package stay
+# frozen so that `forbid` (the implement-it-yourself rule, applied in this process by `remote.serve`) is
+# what the library says it is.
+PROTECTED_PACKAGES = ("dsconv_lib", "dsconv_grader")
 
 
 class FrozenModule(types.ModuleType):

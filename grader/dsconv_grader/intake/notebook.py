@@ -26,20 +26,28 @@ def check_submission(content: bytes, release: Path, source: Optional[Path] = Non
     metadata (they could otherwise pose as test cells); a locked cell gets the
     release's cell type and metadata back.
     """
+    notebook, reason = _read(content)
+    if reason:
+        return None, [], reason
+    return notebook, _restore_locked_cells(notebook, release, source), None
+
+
+def _read(content: bytes) -> tuple[Optional[dict], Optional[str]]:
+    """(the notebook, None) when `content` is a valid notebook; (None, why not) otherwise."""
     import nbformat
 
     if len(content) > MAX_NOTEBOOK_BYTES:
-        return None, [], f"file too large ({len(content) / 2**20:.0f} MiB; a notebook is at most {MAX_NOTEBOOK_BYTES // 2**20} MiB)"
+        return None, f"file too large ({len(content) / 2**20:.0f} MiB; a notebook is at most {MAX_NOTEBOOK_BYTES // 2**20} MiB)"
     try:
         raw = json.loads(content.decode("utf-8"))
     except UnicodeDecodeError as error:
-        return None, [], f"not a text file ({error.reason})"
+        return None, f"not a text file ({error.reason})"
     except json.JSONDecodeError as error:
-        return None, [], f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+        return None, f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
     except RecursionError:
-        return None, [], "invalid JSON: nested too deeply"
+        return None, "invalid JSON: nested too deeply"
     if not isinstance(raw, dict) or not isinstance(raw.get("cells"), list):
-        return None, [], "not a Jupyter notebook (no 'cells')"
+        return None, "not a Jupyter notebook (no 'cells')"
     try:
         notebook = nbformat.reads(json.dumps(raw), as_version=4)
         # Colab writes nbformat 4.0 with cell ids; give every cell a valid id for 4.5.
@@ -48,7 +56,14 @@ def check_submission(content: bytes, release: Path, source: Optional[Path] = Non
         notebook = nbformat.from_dict(notebook)
         nbformat.validate(notebook)
     except Exception as error:  # nbformat raises several kinds
-        return None, [], f"not a valid notebook: {type(error).__name__}: {str(error).splitlines()[0]}"
+        return None, f"not a valid notebook: {type(error).__name__}: {str(error).splitlines()[0]}"
+    return notebook, None
+
+
+def _restore_locked_cells(notebook, release: Path, source: Optional[Path]) -> list[str]:
+    """Give locked cells the release's type and metadata, strip claimed grade ids the release does not
+    have (or has once); the problems to report, deleted and edited locked cells included."""
+    import nbformat
 
     problems = []
     release_cells = [c for c in nbformat.read(release, as_version=4).cells
@@ -89,4 +104,4 @@ def check_submission(content: bytes, release: Path, source: Optional[Path] = Non
             problems.append(f"{kind} {grade_id!r} was deleted ({what})")
         elif meta.get("locked") and present[grade_id].source.strip() not in (cell.source.strip(), instructor.get(grade_id)):
             problems.append(f"{kind} {grade_id!r} was edited (the original is graded)")
-    return notebook, problems, None
+    return problems

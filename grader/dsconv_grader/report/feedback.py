@@ -132,8 +132,8 @@ class StudentFeedback(NbGraderPreprocessor):
 
     scratch_pattern = Unicode(
         r"(?:/[^/\s'\"\x1b:]+){0,12}/dsconv-(?:job|verdict)-[^/\s'\"\x1b:]*",
-        help="A regular expression for a grading job's scratch folder (grading.grade_job) and the trusted kernel's folder "
-             "(execute.TwoProcessExecute)",
+        help="A regular expression for a grading job's scratch folder (job.grade_job) and the trusted kernel's folder "
+             "(execution.execute.TwoProcessExecute)",
     ).tag(config=True)
 
     quote_min_chars = Integer(
@@ -258,7 +258,11 @@ class StudentFeedback(NbGraderPreprocessor):
         folders += [sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(), site.getusersitepackages()]
         folders += [path for key, path in sysconfig.get_paths().items()
                     if key in ("stdlib", "platstdlib", "purelib", "platlib")]
-        folders.append(str(Path(__file__).resolve().parents[2]))  # the repository checkout (or site-packages)
+        import dsconv_grader
+        import dsconv_lib
+
+        # Where the library and the grader lie: the repository checkout (and its grader/), or site-packages.
+        folders += [str(Path(package.__file__).resolve().parents[1]) for package in (dsconv_lib, dsconv_grader)]
         folders.append(str(Path.home()))
         return folders
 
