@@ -5,11 +5,19 @@
   (`dsconv_lib.checks.forbid_log`), commands in IPython's history that do not
   run when graded (the install cell excepted), the grading limits; "all clear"
   when nothing is flagged; never an exception, whatever the namespace holds.
+- Every solution and every released exercise ends with the locked
+  `before_you_submit` cell, which names the notebook's own answers, and its
+  "How to work" list states the rules with the grading limits.
+- In a real kernel: a solution run top to bottom is all clear; a blank
+  exercise lists its blank answers; a shell command in the history is named.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import json
+import re
 import types
 from pathlib import Path
 
@@ -339,3 +347,133 @@ def test_odd_name_lists_never_raise(no_ipython, answers):
 def test_without_a_namespace_it_reads_the_callers_globals(no_ipython):
     report = before_you_submit(answers=["ROOT", "not_a_name_here"], quiet=True)
     assert report.blank == (Blank("not_a_name_here", "undefined"),)
+
+
+# ----------------------------------------------------------------------------- the notebooks
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def defined_names(code: str) -> tuple[list[str], list[str]]:
+    """(every name a cell's code defines at its top level, the functions among them)."""
+    names, functions = [], []
+    for node in ast.parse(code).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+            functions.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [target.id for target in node.targets if isinstance(target, ast.Name)]
+    return names, functions
+
+
+def answer_cells(notebook: dict) -> list[str]:
+    return [source(c) for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
+
+
+def call_arguments(code: str) -> tuple[list[str], list[str]]:
+    """The `answers` and `implement_yourself` lists of the cell's `before_you_submit(globals(), ...)` call."""
+    calls = [node for node in ast.walk(ast.parse(code))
+             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "before_you_submit"]
+    assert len(calls) == 1, code
+    [call] = calls
+    assert [ast.unparse(a) for a in call.args] == ["globals()"], code
+    keywords = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    assert set(keywords) == {"answers", "implement_yourself"}, code
+    return keywords["answers"], keywords["implement_yourself"]
+
+
+NOTEBOOKS = [(kind, name) for name in ASSIGNMENTS for kind in ("solutions", "exercises")]
+
+
+@pytest.mark.parametrize("kind, assignment", NOTEBOOKS, ids=[f"{k}/{a}" for k, a in NOTEBOOKS])
+def test_every_notebook_ends_with_the_locked_before_you_submit_cell(kind: str, assignment: str):
+    notebook = load(ROOT / kind / assignment / f"{assignment}.ipynb")
+    solution = load(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    heading, last = notebook["cells"][-2:]
+    assert heading["cell_type"] == "markdown" and source(heading).startswith("## Before you submit\n"), heading
+    assert "Restart" in source(heading)
+    assert last["cell_type"] == "code" and last["id"] == "before_you_submit"
+    assert (last["metadata"]["deletable"], last["metadata"]["editable"]) == (False, False)
+    meta = {k: v for k, v in last["metadata"]["nbgrader"].items() if k not in ("checksum", "cell_type")}
+    assert meta == {"grade": False, "grade_id": "before_you_submit", "locked": True, "schema_version": 3,
+                    "solution": False}
+    assert source(last) == source(solution["cells"][-1])
+
+    answers, own = call_arguments(source(last))
+    solution_names = [n for code in answer_cells(solution) for n in defined_names(code)[0]]
+    released_names = [n for code in answer_cells(notebook) for n in defined_names(code)[0]] \
+        if kind == "exercises" else None
+    missing = [name for name in answers if name not in solution_names]
+    assert not missing, f"{assignment}: before_you_submit names {missing}, which no answer cell defines"
+    if released_names is not None:  # every name the student's answer cells define is checked
+        assert set(answers) == set(released_names), (answers, released_names)
+    # The implement-it-yourself functions: answers that a test cell runs under `forbid`.
+    tests = [source(c) for c in solution["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    functions = [n for code in answer_cells(solution) for n in defined_names(code)[1]]
+    for name in own:
+        assert name in answers and name in functions, name
+        assert any("forbid" in t and re.search(rf"\b{name}\b", t) for t in tests), name
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_how_to_work_is_one_list_of_the_rules_with_the_limits(assignment: str):
+    intro = source(load(ROOT / "solutions" / assignment / f"{assignment}.ipynb")["cells"][0])
+    how = intro.split("**How to work.**\n\n", 1)[1].split("\n\n", 1)[0]
+    bullets = how.split("\n")
+    assert all(b.startswith("- ") for b in bullets), how
+    assert "**Implement it yourself**" in how and "`raise NotImplementedError()`" in how
+    assert "Do not edit or delete the test cells" in how
+    assert "fresh kernel" in how and "no internet" in how and "no files of your own" in how and "%pip" in how
+    assert (f"{GRADING_LIMITS['cell_seconds']} s a cell, {GRADING_LIMITS['notebook_seconds']} s in all, and "
+            f"{GRADING_LIMITS['memory_mb']} MiB of memory") in how
+    assert "**Before you submit**" in bullets[-1]
+    assert intro.count("**Implement it yourself") == 1
+
+
+# ----------------------------------------------------------------------------- in a real kernel
+
+
+def run_notebook(path: Path, extra_cells: tuple[str, ...] = ()) -> tuple[str, list]:
+    """Run `path` top to bottom in a fresh kernel (errors allowed, like grading); the last cell's printed text."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    notebook = nbformat.read(path, as_version=4)
+    for code in extra_cells:
+        notebook.cells.insert(-2, nbformat.v4.new_code_cell(code))
+    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}}).execute()
+    last = notebook.cells[-1]
+    errors = [o for o in last.outputs if o.get("output_type") == "error"]
+    assert not errors, errors
+    return "".join(o.get("text", "") for o in last.outputs if o.get("output_type") == "stream"), notebook.cells
+
+
+def test_a_solution_run_top_to_bottom_is_all_clear():
+    text, _ = run_notebook(ROOT / "solutions" / "ex01" / "ex01.ipynb")
+    assert text.startswith("Before you submit: all clear."), text
+    assert "✓ Commands: none that grading skips." in text  # the install cell's %pip is not flagged
+
+
+def test_a_blank_exercise_lists_its_blank_answers():
+    text, _ = run_notebook(ROOT / "exercises" / "ex01" / "ex01.ipynb")
+    assert ("`output_size`, `conv2d_single_channel`, `conv2d`, `conv_params` and `conv_macs` still raise "
+            "NotImplementedError; `answer_q1` and `answer_q2` are still None") in text, text
+    assert "all clear" not in text
+
+
+def test_a_shell_command_and_a_library_call_in_a_kernel_are_reported():
+    cheat = ("from dsconv_lib import reference as _reference\n"
+             "def conv_params(c_in, c_out, k, bias=True):\n"
+             "    from dsconv_lib import cost\n"
+             "    return cost.conv(c_in, c_out, k, k, bias=bias).params\n")
+    test = "check_function_cases(conv_params, {'a': (3, 4, 3, True)}, lambda *a: 0, forbidden=['dsconv_lib.cost'])"
+    text, _ = run_notebook(ROOT / "solutions" / "ex01" / "ex01.ipynb", ("!true", cheat, test))
+    assert "✗ Implement it yourself: `conv_params` called `dsconv_lib.cost." in text, text
+    assert re.search(r"In \[\d+\] !true", text), text
+    assert "%pip" not in text, text  # the install cell ran too, and is not flagged
