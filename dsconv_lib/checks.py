@@ -8,6 +8,7 @@ a message that names the quantity, the case, the shape, and expected against got
     check_choice("answer_q2", got, "b", "abcd")  one option out of several
     check_function_cases(fn, cases, reference)   named cases, all run, every failure reported
     with forbid(): ...                           library convolutions raise while a student's code runs
+    forbid_log                                   what `forbid` saw in this process (read by dsconv_lib.presubmit)
 
 The module imports numpy only; it never imports torch (a test cell runs in well
 under a second). `forbid` touches torch only when it is already imported, and
@@ -17,6 +18,7 @@ otherwise refuses to import it for as long as the block runs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fractions
 import importlib
 import importlib.abc
@@ -36,7 +38,10 @@ __all__ = [
     "check_function_cases",
     "describe",
     "forbid",
+    "forbid_log",
     "active_forbid_targets",
+    "ForbiddenCall",
+    "ForbidLog",
 ]
 
 
@@ -314,14 +319,90 @@ _TORCH_CONVOLUTIONS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_t
                        "conv_transpose3d", "convolution", "_convolution", "unfold", "conv_tbc")
 
 
+@dataclasses.dataclass(frozen=True)
+class ForbiddenCall:
+    """One `ForbiddenCallError` that `forbid` raised: what was called, and from which of the notebook's functions.
+
+    target: "dsconv_lib.reference.conv2d", "torch.nn.functional.conv2d", "import torch", ...
+    callers: the names of the notebook's own functions (those defined in `__main__`) that were running,
+    outermost first: ("conv2d", "my_helper") when the student's conv2d called a helper that called it.
+    """
+
+    target: str
+    callers: tuple[str, ...] = ()
+    caller_codes: tuple[types.CodeType, ...] = dataclasses.field(default=(), repr=False, compare=False)
+
+
+class ForbidLog:
+    """What `forbid` saw in this process: how many blocks it ran, and the errors it raised (the latest MAX_CALLS).
+
+    Only read, to tell a student what the grader would flag (`dsconv_lib.presubmit`); never a verdict.
+    Changed in place only: when grading, this module's attributes cannot be reassigned.
+    """
+
+    MAX_CALLS = 200
+
+    def __init__(self) -> None:
+        self.blocks = 0
+        self.calls: list[ForbiddenCall] = []
+
+    def count_block(self) -> None:
+        try:
+            self.blocks += 1
+        except Exception:  # noqa: BLE001 - a log changed by the notebook's own code: forbid goes on regardless
+            pass
+
+    def record(self, call: ForbiddenCall) -> None:
+        self.calls.append(call)
+        del self.calls[:-self.MAX_CALLS]
+
+    def clear(self) -> None:
+        self.blocks = 0
+        self.calls.clear()
+
+
+forbid_log = ForbidLog()
+
+
+def _notebook_callers(frame: Optional[types.FrameType]) -> tuple[tuple[str, ...], tuple[types.CodeType, ...]]:
+    """The functions of the notebook (`__main__`) on the stack from `frame` outwards, outermost first."""
+    names: list[str] = []
+    codes: list[types.CodeType] = []
+    depth = 0
+    while frame is not None and depth < 200:
+        code = frame.f_code
+        if frame.f_globals.get("__name__") == "__main__" and not code.co_name.startswith("<"):
+            names.append(code.co_name)
+            codes.append(code)
+        frame, depth = frame.f_back, depth + 1
+    return tuple(reversed(names)), tuple(reversed(codes))
+
+
+def _forbidden_call(what: str, target: Optional[str] = None) -> ForbiddenCallError:
+    """The error for a forbidden call of `what` (as the message names it), recorded in `forbid_log`."""
+    try:
+        get_frame = getattr(sys, "_getframe", None)
+        callers, codes = _notebook_callers(get_frame(1) if get_frame else None)
+        forbid_log.record(ForbiddenCall(target or what, callers, codes))
+    except Exception:  # noqa: BLE001 - the log is a courtesy; the error is what matters
+        pass
+    return ForbiddenCallError(_message(what))
+
+
+def _torch_name(name: str) -> str:
+    """torch's convolution `name` as a student would call it: torch.nn.functional.conv2d, torch.conv_tbc."""
+    functional = getattr(getattr(sys.modules.get("torch"), "nn", None), "functional", None)
+    return f"torch.nn.functional.{name}" if hasattr(functional, name) else f"torch.{name}"
+
+
 def _message(what: str) -> str:
     return (f"implement it yourself: {what} is not allowed here. Write the computation with "
             "numpy (loops, or slicing and np.sum / @); the library's and torch's convolutions are what it is checked against.")
 
 
-def _raising_code(message: str) -> types.CodeType:
+def _raising_code(what: str) -> types.CodeType:
     source = ("def forbidden(*args, **kwargs):\n"
-              f"    raise __import__('dsconv_lib.checks', fromlist=['x']).ForbiddenCallError({message!r})\n")
+              f"    raise __import__('dsconv_lib.checks', fromlist=['x'])._forbidden_call({what!r})\n")
     namespace: dict = {}
     exec(compile(source, "<forbidden>", "exec"), namespace)
     return namespace["forbidden"].__code__
@@ -333,7 +414,7 @@ class _BlockImport(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path=None, target=None):  # noqa: D401 - importlib protocol
         if fullname == self.top_level or fullname.startswith(self.top_level + "."):
-            raise ForbiddenCallError(_message(f"importing {self.top_level}"))
+            raise _forbidden_call(f"importing {self.top_level}", f"import {self.top_level}")
         return None
 
 
@@ -391,6 +472,7 @@ def forbid(*targets: Any) -> Iterator[None]:
     Everything is restored when the block ends.
     """
     targets = targets or CONVOLUTIONS
+    forbid_log.count_block()
     _ACTIVE.append(targets)
     swapped: list[tuple[types.FunctionType, types.CodeType]] = []
     finders: list[importlib.abc.MetaPathFinder] = []
@@ -401,7 +483,7 @@ def forbid(*targets: Any) -> Iterator[None]:
             if (isinstance(function, types.FunctionType) and not function.__code__.co_freevars
                     and all(function is not f for f, _ in swapped)):
                 swapped.append((function, function.__code__))
-                function.__code__ = _raising_code(_message(name))
+                function.__code__ = _raising_code(name)
 
     try:
         for target in targets:
@@ -481,7 +563,7 @@ def _torch_mode():
         def __torch_function__(self, func, types, args=(), kwargs=None):
             name = getattr(func, "__name__", "")
             if name in _TORCH_CONVOLUTIONS:
-                raise ForbiddenCallError(_message(f"torch's {name}"))
+                raise _forbidden_call(f"torch's {name}", _torch_name(name))
             return func(*args, **(kwargs or {}))
 
     del torch
