@@ -17,6 +17,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
 
 from dsconv_grader.execution.execute import TwoProcessExecute
 from dsconv_grader.report.feedback import StudentFeedback
+from dsconv_grader.report.html import FeedbackHTMLExporter
 
 c = get_config()  # noqa: F821 - provided by nbgrader/traitlets when this file is loaded
 
@@ -32,6 +33,8 @@ c.Autograde.autograde_preprocessors = [TwoProcessExecute, IgnorePattern, ClearMe
 
 # The students' feedback: nbgrader's steps, with the hidden tests' code and the grader's paths taken out.
 c.GenerateFeedback.preprocessors = [GetGrades, StudentFeedback, CSSHTMLHeaderPreprocessor]
+# nbconvert's HTML exporter, its templates compiled once per process instead of once per notebook.
+c.GenerateFeedback.exporter_class = FeedbackHTMLExporter
 
 # Limits on a student's notebook when grading.
 # Each cell may run this many seconds; a cell that runs longer is interrupted,

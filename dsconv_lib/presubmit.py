@@ -31,6 +31,7 @@ import ast
 import dataclasses
 import dis
 import functools
+import os
 import sys
 import types
 from collections.abc import Iterable, Mapping
@@ -55,6 +56,9 @@ _SUBPROCESS = {"run", "call", "check_call", "check_output", "Popen", "getoutput"
 _OS_PROCESS = {"system", "popen", "execv", "execve", "execl", "execlp", "execvp", "spawnl", "spawnv", "posix_spawn"}
 _HINTS = ("get_ipython", "subprocess", "os.")
 _MAX_HISTORY = 2000
+# The grader runs a notebook's locked cells in its trusted kernel too (the one that runs the tests, and none of
+# the student's code), and sets this variable there: the check has nothing to say in that kernel.
+TRUSTED_KERNEL_VARIABLE = "DSCONV_TRUSTED_KERNEL"
 _MAX_SHOWN = 6
 
 
@@ -133,6 +137,8 @@ def before_you_submit(
     >>> report.blank, report.all_clear                                               # doctest: +SKIP
     ((Blank(name='conv2d', reason='stub'),), False)
     """
+    if os.environ.get(TRUSTED_KERNEL_VARIABLE) == "1":
+        return SubmitReport((), (), (), False, False, False, "")
     try:
         caller = sys._getframe(1)
     except Exception:  # noqa: BLE001 - not CPython: no caller's globals

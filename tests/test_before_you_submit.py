@@ -478,3 +478,13 @@ def test_a_shell_command_and_a_library_call_in_a_kernel_are_reported():
     assert "✗ Implement it yourself: `conv_params` called `dsconv_lib.cost." in text, text
     assert re.search(r"In \[\d+\] !true", text), text
     assert "%pip" not in text, text  # the install cell ran too, and is not flagged
+
+
+def test_the_graders_trusted_kernel_gets_an_empty_report_and_no_output(monkeypatch, capsys):
+    """The grader runs locked cells in its trusted kernel too, where no student code ran: nothing to say."""
+    from dsconv_lib import presubmit
+
+    monkeypatch.setenv(presubmit.TRUSTED_KERNEL_VARIABLE, "1")
+    report = presubmit.before_you_submit({}, answers=["conv2d"], implement_yourself=["conv2d"])
+    assert (report.blank, report.violations, report.commands, report.text) == ((), (), (), "")
+    assert capsys.readouterr().out == ""

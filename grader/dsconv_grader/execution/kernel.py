@@ -121,6 +121,9 @@ def main(argv: list[str]) -> None:
     # At shutdown ipykernel looks for child processes with psutil, which lists /proc; the confined kernel
     # may not read /proc (nor start children), so psutil is made unimportable and ipykernel skips the search.
     sys.modules["psutil"] = None
+    # No debugger in a grading kernel (its spec says so): with debugpy unimportable ipykernel does not load
+    # it (a tenth of a second at every start), and a submission has no debugger to drive.
+    sys.modules["debugpy"] = None
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()

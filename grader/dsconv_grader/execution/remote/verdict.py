@@ -16,10 +16,11 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
+from dsconv_lib.presubmit import TRUSTED_KERNEL_VARIABLE
+
+from ..kernel import ENV
 from . import proxy
 from .names import NameSync
-
-ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def connect(connection_info: dict, pid: Optional[int], timeout: float) -> None:
@@ -58,8 +59,10 @@ def main(argv: list[str]) -> None:
         memory_mb, argv = argv[i + 1], argv[:i] + argv[i + 2:]
     for key, value in ENV.items():
         os.environ.setdefault(key, value)
+    os.environ[TRUSTED_KERNEL_VARIABLE] = "1"  # the notebook's last cell (dsconv_lib.presubmit) says nothing here
     set_resource_limits(int(memory_mb))
     sys.modules["psutil"] = None  # type: ignore[assignment]  # ipykernel's shutdown scan is not needed
+    sys.modules["debugpy"] = None  # type: ignore[assignment]  # no debugger: ipykernel then does not load it
     from ipykernel.kernelapp import IPKernelApp
 
     app = IPKernelApp.instance()
