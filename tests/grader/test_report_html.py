@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import jinja2
@@ -28,8 +29,9 @@ def a_notebook() -> nbformat.NotebookNode:
 def test_the_html_is_nbconverts_and_the_templates_are_compiled_once_per_process(monkeypatch):
     config = Config()
     config.HTMLExporter.template_name = "classic"
-    expected, _ = HTMLExporter(config=config).from_notebook_node(a_notebook())
-    FeedbackHTMLExporter(config=config).from_notebook_node(a_notebook())  # fills the cache, if it is not yet
+    notebook = a_notebook()  # one notebook throughout: its cell ids are random
+    expected, _ = HTMLExporter(config=config).from_notebook_node(copy.deepcopy(notebook))
+    FeedbackHTMLExporter(config=config).from_notebook_node(copy.deepcopy(notebook))  # fills the cache, if not yet
 
     compiled = []
     original = jinja2.Environment.compile
@@ -39,10 +41,10 @@ def test_the_html_is_nbconverts_and_the_templates_are_compiled_once_per_process(
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(jinja2.Environment, "compile", counting_compile)
-    html, _ = FeedbackHTMLExporter(config=config).from_notebook_node(a_notebook())  # a new exporter, as nbgrader makes
+    html, _ = FeedbackHTMLExporter(config=config).from_notebook_node(copy.deepcopy(notebook))  # a new one, as nbgrader makes
     assert html == expected
     assert compiled == []
-    HTMLExporter(config=config).from_notebook_node(a_notebook())
+    HTMLExporter(config=config).from_notebook_node(copy.deepcopy(notebook))
     assert compiled, "nbconvert's own exporter compiles its templates again (the check above could not fail)"
 
 

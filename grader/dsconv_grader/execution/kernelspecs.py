@@ -1,7 +1,7 @@
 """The two grading kernels' specs, made in code (nothing is installed for `nbgrader autograde` to find them).
 
-    kernel_spec(memory_mb, output_kb, confine)   # the student's kernel: `kernel`, confined
-    verdict_kernel_spec(memory_mb)                # the trusted kernel that runs the tests: `remote.verdict`
+    kernel_spec(memory_mb, output_kb, confine, fork)   # the student's kernel: `kernel`, confined
+    verdict_kernel_spec(memory_mb, fork)                # the trusted kernel that runs the tests: `remote.verdict`
     GradingKernelSpecs(specs={name: spec, ...})   # a KernelSpecManager that knows only these
     compile_course_packages()                     # once per process: the kernels import compiled code
 """
@@ -19,8 +19,13 @@ from traitlets import Dict
 from .kernel import ENV
 
 
-def kernel_spec(memory_mb: int, output_kb: int = 1024, confine: bool = True) -> dict:
-    """The kernel.json of the grading kernel (this interpreter, this module)."""
+# The provisioner (an entry point of this package) that forks a kernel from a warm process (`forkserver`).
+FORKED = {"kernel_provisioner": {"provisioner_name": "dsconv-forked-kernel", "config": {}}}
+
+
+def kernel_spec(memory_mb: int, output_kb: int = 1024, confine: bool = True, fork: bool = False) -> dict:
+    """The kernel.json of the grading kernel (this interpreter, this module), forked from a warm process
+    (`forkserver`) or started by exec."""
     argv = [sys.executable, "-m", "dsconv_grader.execution.kernel", "--memory-mb", str(memory_mb),
             "--output-kb", str(output_kb)]
     if not confine:
@@ -31,19 +36,19 @@ def kernel_spec(memory_mb: int, output_kb: int = 1024, confine: bool = True) -> 
         "display_name": f"Python 3 (grading, {memory_mb} MiB)",
         "language": "python",
         "env": ENV,
-        "metadata": {"debugger": False},
+        "metadata": {"debugger": False, **(FORKED if fork else {})},
     }
 
 
-def verdict_kernel_spec(memory_mb: int) -> dict:
-    """The kernel.json of the trusted kernel that runs the test cells (`remote.verdict`)."""
+def verdict_kernel_spec(memory_mb: int, fork: bool = False) -> dict:
+    """The kernel.json of the trusted kernel that runs the test cells (`remote.verdict`), forked or not."""
     return {
         "argv": [sys.executable, "-m", "dsconv_grader.execution.remote.verdict", "--memory-mb", str(memory_mb),
                  "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"],
         "display_name": "Python 3 (grading: the tests)",
         "language": "python",
         "env": ENV,
-        "metadata": {"debugger": False},
+        "metadata": {"debugger": False, **(FORKED if fork else {})},
     }
 
 
