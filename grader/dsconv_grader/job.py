@@ -27,6 +27,7 @@ originals are never opened for writing.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import tempfile
 import time
@@ -72,6 +73,7 @@ class Job:
     notes: list[str] = field(default_factory=list)  # what intake said of this file (it is graded all the same)
 
 
+ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Died)\b(: .*)?$")
 NOTABLE_ERRORS = {
     "CellTimeoutError": "cell {cell} ran past the time limit ({timeout} s) and was interrupted",
     "ForbiddenCallError": "cell {cell}: called a library convolution where the exercise asks for their own",
@@ -142,7 +144,7 @@ def grade_job(job: Job) -> Result:
                 result.problems.append("the kernel died while running the notebook (it crashed, e.g. a segmentation "
                                        "fault, or was killed); nothing of it could be graded")
             else:
-                result.problems.append("autograde failed: " + _last_line(graded.get("error") or graded.get("log")))
+                result.problems.append("autograde failed: " + _cause(graded.get("log"), graded.get("error")))
             return result
         autograded = course.autograded_path(job.student_id, job.assignment_id, job.notebook)
         result.problems += notable_errors(autograded, job.limits)
@@ -162,6 +164,13 @@ def grade_job(job: Job) -> Result:
         result.seconds = time.perf_counter() - started
     return result
 
+
+
+def _cause(log: Optional[str], error: Optional[str]) -> str:
+    """The last exception nbgrader's log names (its own NbGraderException only says to look above)."""
+    raised = [line.strip() for line in (log or "").splitlines()
+              if ERROR_LINE.match(line.strip()) and "NbGraderException" not in line]
+    return raised[-1][:300] if raised else _last_line(error or log)
 
 
 def _last_line(text: Optional[str]) -> str:

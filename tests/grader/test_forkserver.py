@@ -168,3 +168,19 @@ def test_the_server_takes_its_kernels_with_it_when_the_grader_goes():
         time.sleep(0.1)
     for pid in (server, kernel):
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower(), pid
+
+
+def test_a_kernel_starts_by_exec_when_the_server_cannot_fork_it(monkeypatch):
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the grading kernels' fork server exited (-9)")
+
+    monkeypatch.setattr(ForkServer, "spawn", broken)
+    km, kc = start("student")
+    try:
+        server = ForkServer.for_this_process()
+        assert run(kc, "import os\nprint(os.getppid())").strip() != str(server._process.pid)
+        refused = run(kc, f"open({str(ROOT / 'solutions' / 'ex01' / 'ex01.ipynb')!r}).read()")
+        assert refused.startswith("ERROR PermissionError"), refused
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)

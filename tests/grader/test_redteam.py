@@ -269,6 +269,11 @@ def attacks(batch: Path, out: Path) -> dict[str, tuple[str, object, str, str]]:
         "c4exit": ("ex01", {"answers": "exit()\n"}, UNDEFINED, "exit() (it only asks a front end to close)"),
         "c4osexit": ("ex02", {"answers": "import os\nos._exit(0)\n"}, DIED, "os._exit"),
         "c4kill": ("ex03", {"answers": "import os\nos.kill(os.getppid(), 9)\n"}, NOT_ALLOWED, "os.kill(os.getppid())"),
+        "c4killserver": ("ex04", {"answers": "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                                             "print('kill the fork server:', libc.kill(os.getppid(), 9), "
+                                             "libc.kill(os.getppid() + 1, 9))\n"},
+                         "notebook:kill the fork server: -1 -1",
+                         "kill the process its kernel was forked from, and a sibling, with libc (Landlock's signal scope)"),
         "c4sysexit": ("ex04", {"answers": "raise SystemExit(0)\n"}, NOT_IMPLEMENTED, "raise SystemExit"),
         "c4segv": ("ex05", {"answers": "from numpy.lib.stride_tricks import as_strided\n"
                                        "far = as_strided(np.zeros(1), shape=(10**6,), strides=(10**7,))\n"

@@ -130,9 +130,14 @@ class ForkedKernelProvisioner(LocalProvisioner):
             raise ValueError(f"ForkedKernelProvisioner starts the grading kernels only, not {cmd!r}")
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        server = ForkServer.for_this_process()
-        self.process = ForkedProcess(server, server.spawn(KERNEL_MODULES[module], cmd[3:], cwd, env))
-        self.pid, self.pgid, self.cwd = self.process.pid, None, cwd
+        try:
+            server = ForkServer.for_this_process()
+            pid = server.spawn(KERNEL_MODULES[module], cmd[3:], cwd, env)
+        except (OSError, RuntimeError, ValueError) as error:  # the server is gone: this kernel starts by exec
+            print(f"dsconv-grading: {error}; starting the kernel by exec", file=sys.stderr)
+            return await super().launch_kernel(cmd, **kwargs)
+        self.process = ForkedProcess(server, pid)
+        self.pid, self.pgid, self.cwd = pid, None, cwd
         return self.connection_info
 
 
