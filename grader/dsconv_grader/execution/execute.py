@@ -44,6 +44,8 @@ from .kernel import student_environment
 from .kernelspecs import GradingKernelSpecs, compile_course_packages, kernel_spec, verdict_kernel_spec
 
 STUDENT_KERNEL, VERDICT_KERNEL = "dsconv-student", "dsconv-verdict"
+# Both kernels' clients are ready when the kernel has answered, without jupyter_client's 0.2 s of silence.
+PROMPT_CLIENT = "dsconv_grader.execution.client.PromptKernelClient"
 KERNEL_DIED = "KernelDied"
 NOT_RUN = "NotRun"
 NOTEBOOK_TIMEOUT = "NotebookTimeout"
@@ -99,13 +101,13 @@ class TwoProcessExecute(Execute):
 
     def create_kernel_manager(self):
         self.km = self.kernel_manager_class(kernel_spec_manager=self._specs(), kernel_name=STUDENT_KERNEL,
-                                            config=self.config)
+                                            client_class=PROMPT_CLIENT, config=self.config)
         return self.km
 
     async def async_start_new_kernel(self, **kwargs):
         """Both kernels start at once: the student's (with a minimal environment) and the trusted one."""
         self.verdict_km = self.kernel_manager_class(kernel_spec_manager=self._specs(), kernel_name=VERDICT_KERNEL,
-                                                    config=self.config)
+                                                    client_class=PROMPT_CLIENT, config=self.config)
         # Not the notebook's folder: the student's code may write there (a `torch.py` that an import in a
         # test would otherwise find first). The trusted kernel works in a folder of its own.
         self._verdict_folder = tempfile.mkdtemp(prefix="dsconv-verdict-")
