@@ -12,10 +12,11 @@ a verdict never depends on what a student's code does in its own process.
 """
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds, GetGrades,
-                                    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, DeduplicateIds, GetGrades, IgnorePattern,
+                                    LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from dsconv_grader.execution.execute import TwoProcessExecute
+from dsconv_grader.intake.metadata import CheckCellMetadata
 from dsconv_grader.report.feedback import StudentFeedback
 from dsconv_grader.report.html import FeedbackHTMLExporter
 
@@ -25,7 +26,8 @@ c.CourseDirectory.course_id = "dsconv-course"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 
-# nbgrader's autograde steps, with its Execute replaced by the two-process one.
+# nbgrader's autograde steps, with its Execute replaced by the two-process one (and its CheckCellMetadata by
+# the same check with its JSON schema checked once per process, not once per cell).
 c.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
                                       CheckCellMetadata]
 c.Autograde.autograde_preprocessors = [TwoProcessExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,

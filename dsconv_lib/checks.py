@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fractions
+import functools
 import importlib
 import importlib.abc
 import numbers
@@ -400,7 +401,10 @@ def _message(what: str) -> str:
             "numpy (loops, or slicing and np.sum / @); the library's and torch's convolutions are what it is checked against.")
 
 
+@functools.lru_cache(maxsize=None)
 def _raising_code(what: str) -> types.CodeType:
+    """The code of a function that raises the forbidden-call error for `what` (compiled once per name: a
+    `forbid` block swaps it into every function it disables, on each entry)."""
     source = ("def forbidden(*args, **kwargs):\n"
               f"    raise __import__('dsconv_lib.checks', fromlist=['x'])._forbidden_call({what!r})\n")
     namespace: dict = {}

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Optional
 
 from .course import Course
+from .disposable import disposable_gradebook
 from .execution.execute import OUTPUT_CAPPED  # the executor's notice (the kernel's own says the same)
 from .intake import check_submission
 from .repository import Limits
@@ -138,24 +139,25 @@ def grade_job(job: Job) -> Result:
         target.parent.mkdir(parents=True)
         nbformat.write(notebook, target)
 
-        graded = course.autograde(job.student_id, job.assignment_id)
-        if not graded["success"]:
-            if "DeadKernelError" in (graded.get("log") or "") + (graded.get("error") or ""):
-                result.problems.append("the kernel died while running the notebook (it crashed, e.g. a segmentation "
-                                       "fault, or was killed); nothing of it could be graded")
+        with disposable_gradebook(root / "gradebook.db"):  # thrown away with the scratch folder
+            graded = course.autograde(job.student_id, job.assignment_id)
+            if not graded["success"]:
+                if "DeadKernelError" in (graded.get("log") or "") + (graded.get("error") or ""):
+                    result.problems.append("the kernel died while running the notebook (it crashed, e.g. a "
+                                           "segmentation fault, or was killed); nothing of it could be graded")
+                else:
+                    result.problems.append("autograde failed: " + _cause(graded.get("log"), graded.get("error")))
+                return result
+            autograded = course.autograded_path(job.student_id, job.assignment_id, job.notebook)
+            result.problems += notable_errors(autograded, job.limits)
+            result.autograded = autograded.read_text(encoding="utf-8")
+            result.score, result.max_score, result.cells = course.scores(job.student_id, job.assignment_id)
+            feedback = course.generate_feedback(job.student_id, job.assignment_id)
+            html = course.feedback_path(job.student_id, job.assignment_id, job.notebook)
+            if feedback["success"] and html.is_file():
+                result.feedback_html = html.read_text(encoding="utf-8")
             else:
-                result.problems.append("autograde failed: " + _cause(graded.get("log"), graded.get("error")))
-            return result
-        autograded = course.autograded_path(job.student_id, job.assignment_id, job.notebook)
-        result.problems += notable_errors(autograded, job.limits)
-        result.autograded = autograded.read_text(encoding="utf-8")
-        result.score, result.max_score, result.cells = course.scores(job.student_id, job.assignment_id)
-        feedback = course.generate_feedback(job.student_id, job.assignment_id)
-        html = course.feedback_path(job.student_id, job.assignment_id, job.notebook)
-        if feedback["success"] and html.is_file():
-            result.feedback_html = html.read_text(encoding="utf-8")
-        else:
-            result.problems.append("feedback failed: " + _last_line(feedback.get("error") or feedback.get("log")))
+                result.problems.append("feedback failed: " + _last_line(feedback.get("error") or feedback.get("log")))
         result.status = "graded"
     except Exception as error:  # one student's trouble never stops the batch
         result.problems.append(f"grading raised {type(error).__name__}: {_last_line(str(error))}")

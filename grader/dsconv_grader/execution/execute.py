@@ -257,6 +257,12 @@ class TwoProcessExecute(Execute):
             self.nb.cells[index] = kept
 
     def _get_timeout(self, cell):
+        """A cell's limit: the per-cell one, within what is left of the notebook's. Without a cell (the executor's
+        own requests: the kernel's info, connecting the trusted kernel to the student's), the kernels' start-up
+        limit: the per-cell one is for the student's code, and on a loaded machine a slow answer to the grader
+        must not fail the whole notebook."""
+        if cell is None:
+            return self.startup_timeout
         timeout = super()._get_timeout(cell)
         remaining = max(1, int(self._deadline - time.monotonic()))
         return remaining if timeout is None else min(timeout, remaining)

@@ -24,6 +24,7 @@ named in the grading kernels' specs) that launches a kernel through the server i
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -158,6 +159,24 @@ def _warm_up() -> None:
 
     from . import kernel, sandbox  # noqa: F401
     from .remote import serve, verdict  # noqa: F401
+
+    # What a kernel otherwise loads or compiles on its first cell or first traceback: the modules ipykernel
+    # imports as it starts, and tokenize's and the traceback highlighter's regular expressions (compiled
+    # once, on first use, and kept in module caches that a fork inherits).
+    import numpy.random  # noqa: F401
+    import pdb  # noqa: F401
+    import stack_data  # noqa: F401
+    import tornado.platform.asyncio  # noqa: F401
+    import IPython.core.completerlib  # noqa: F401
+    import IPython.core.oinspect  # noqa: F401
+    import IPython.extensions.storemagic  # noqa: F401
+    from IPython.core.inputtransformer2 import TransformerManager
+    from pygments.formatters.terminal256 import Terminal256Formatter  # noqa: F401
+    from pygments.lexers.python import PythonLexer
+
+    TransformerManager().transform_cell("x = 1  # a cell\n%time x\n")
+    list(PythonLexer().get_tokens("x = 1\n"))
+    inspect.getmodule(compile("0", "<warm-up>", "eval"))  # the file of every module loaded by now
 
     if threading.active_count() != 1:  # a fork copies only the thread that forks
         raise RuntimeError("the fork server must have a single thread before it forks")
