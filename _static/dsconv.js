@@ -48,11 +48,12 @@
     update();
   }
 
-  // A diverging colour for value in [-limit, limit]: blue below zero, red above.
-  function colour(value, limit) {
+  // A diverging colour for value in [-limit, limit]: blue below zero, red above; white text on dark cells.
+  function paint(cell, value, limit) {
     const t = limit > 0 ? Math.max(-1, Math.min(1, value / limit)) : 0;
     const fade = Math.round(255 * (1 - Math.abs(t)));
-    return t >= 0 ? `rgb(255, ${fade}, ${fade})` : `rgb(${fade}, ${fade}, 255)`;
+    cell.style.backgroundColor = t >= 0 ? `rgb(255, ${fade}, ${fade})` : `rgb(${fade}, ${fade}, 255)`;
+    cell.style.color = Math.abs(t) > 0.55 ? "#fff" : "#000";
   }
 
   function drawGrid(grid, shape, values, limit, decimals) {
@@ -63,7 +64,7 @@
         const cell = row.insertCell();
         const value = values[r * shape[1] + c];
         cell.textContent = format(value, decimals);
-        cell.style.backgroundColor = colour(value, limit);
+        paint(cell, value, limit);
       }
     }
   }

@@ -264,8 +264,11 @@ def static_cost_explorer(c_in: int = 128, c_out: int = 128, k: int = 3, size: in
         "<p>MACs separable / standard = <span data-field='ratio'></span>; "
         "1/C_out + 1/k² = <span data-field='closed_form'></span>; "
         "<span data-field='times_fewer'></span> times fewer MACs.</p>"
-        "<div class='dsconv-bars' aria-hidden='true'><div class='dsconv-bar dsconv-bar-standard'>standard</div>"
-        "<div class='dsconv-bar dsconv-bar-separable' data-bar='ratio'>separable</div></div>"
+        "<div class='dsconv-bars' aria-hidden='true'>"
+        "<div class='dsconv-bar-row'><span>standard MACs</span><div class='dsconv-track'>"
+        "<div class='dsconv-bar dsconv-bar-standard'></div></div></div>"
+        "<div class='dsconv-bar-row'><span>separable MACs</span><div class='dsconv-track'>"
+        "<div class='dsconv-bar dsconv-bar-separable' data-bar='ratio'></div></div></div></div>"
         "<p class='dsconv-note'>float32, 'same' padding (k // 2), batch 1; bytes moved: every input, weight "
         "and output read or written once (dsconv_lib.cost).</p>"
     )
