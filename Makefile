@@ -54,8 +54,9 @@ TRITON_DIR := $(BUILD)/triton-$(TRITON_VERSION)
 
 .PHONY: book test venv
 
-# DSCONV_STATIC_WIDGETS=1: in the built book the course's widgets (dsconv_lib.widgets)
-# render a static figure; live ones would need a kernel and ipywidgets' JavaScript.
+# DSCONV_STATIC_WIDGETS=1: in the built book the course's widgets (dsconv_lib.widgets) and
+# questions (dsconv_lib.questions) render HTML with data computed now, which _static/dsconv.js
+# drives in the page; live ones would need a kernel and ipywidgets' JavaScript.
 book: venv $(CACHE_STAMP) $(MATHJAX_STAMP)
 	@echo "Building the book into $(BUILD)/html (log: $(BOOK_LOG))"
 	DSCONV_STATIC_WIDGETS=1 $(VENV)/bin/jupyter-book build . --all --warningiserror --keep-going 2>&1 | tee $(BOOK_LOG)

@@ -9,6 +9,8 @@ The library behind the dsconv-course book and exercises:
 - `dsconv_lib.factorize`  the linear-algebra view: equivalent kernels, SVD approximations
 - `dsconv_lib.gpu`        a fused depthwise + pointwise GPU kernel (Triton), with a torch fallback
 - `dsconv_lib.widgets`    the book's interactive views (live in Jupyter/Colab, static in the book)
+- `dsconv_lib.explorer_data`  what the static book's explorers show, computed at build time as JSON
+- `dsconv_lib.questions`  check-your-understanding questions whose answers the library computes
 - `dsconv_lib.notebook`, `dsconv_lib.timing`  glue for the book's prose; robust wall-clock timing
 - `dsconv_lib.checks`     what exercise test cells call (the grader is a package of its own, grader/)
 - `dsconv_lib.presubmit`  the exercises' last cell: what the grader would flag, before you submit

@@ -137,3 +137,42 @@ def is_spatially_separable(kernel: np.ndarray, rtol: float = 1e-10) -> bool:
     """True when the 2D kernel has rank 1: its second singular value is below rtol * the first."""
     s = spatial_factors(kernel).singular_values
     return bool(len(s) < 2 or s[1] <= rtol * s[0])
+
+
+@dataclass(frozen=True)
+class LowRankKernel:
+    """A 2D kernel's best approximation of a given rank."""
+
+    kernel: np.ndarray  # (kH, kW): sum of the first `rank` terms s_j u_j v_j^T of the SVD
+    rank: int
+    relative_error: float  # ||K - kernel||_F / ||K||_F = sqrt(sum s[rank:]^2) / ||K||_F
+
+
+def low_rank_approximation(kernel: np.ndarray, rank: int) -> LowRankKernel:
+    """The best rank-`rank` approximation of a 2D kernel (kH, kW) in Frobenius norm (Eckart-Young).
+
+    A rank-r kernel is a sum of r column x row products, so it runs as r pairs of
+    1D convolutions. rank must be 1 .. min(kH, kW); at the kernel's own rank the
+    approximation is exact (up to rounding).
+    """
+    matrix = as_real_array(kernel, "kernel")
+    if matrix.ndim != 2:
+        raise ValueError(f"kernel must be a 2-D array (kH, kW), got shape {matrix.shape}")
+    full = min(matrix.shape)
+    if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or not 1 <= rank <= full:
+        raise ValueError(f"rank must be an int from 1 to min(kH, kW) = {full} for a kernel of shape {matrix.shape}, got {rank!r}")
+    u, s, vt = np.linalg.svd(matrix)
+    approximation = (u[:, :rank] * s[:rank]) @ vt[:rank]
+    norm = np.linalg.norm(matrix)
+    error = float(np.sqrt(np.sum(s[rank:] ** 2)) / norm) if norm > 0 else 0.0
+    return LowRankKernel(approximation, int(rank), error)
+
+
+def kernel_rank(kernel: np.ndarray, rtol: float = 1e-10) -> int:
+    """The numerical rank of a 2D kernel: its singular values above rtol * the largest.
+
+    Rank 1 is spatially separable (see is_spatially_separable); a rank-r kernel is a
+    sum of r separable ones. An all-zero kernel has rank 0.
+    """
+    s = spatial_factors(kernel).singular_values
+    return int(np.sum(s > rtol * s[0])) if s[0] > 0 else 0

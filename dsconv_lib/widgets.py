@@ -8,21 +8,22 @@
 The built book is static HTML, where a live widget would have no kernel behind
 it. When the environment variable DSCONV_STATIC_WIDGETS is "1" (the book build
 sets it), or ipywidgets is not installed, each function returns a static view
-of the same content instead. matplotlib and ipywidgets are imported only here,
-inside the functions, so that importing dsconv_lib stays light.
+instead: the explorer's controls as HTML, with everything they can show
+computed by `dsconv_lib.explorer_data` and embedded as JSON, which the book's
+script (`_static/dsconv.js`) looks up as the reader moves them. matplotlib and
+ipywidgets are imported only here, inside the functions, so that importing
+dsconv_lib stays light.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from . import cost
+from . import cost, explorer_data
 from .factorize import spatial_factors
 
 if TYPE_CHECKING:
@@ -41,29 +42,13 @@ def static_mode() -> bool:
 
 
 class StaticView:
-    """HTML (and a PNG figure) that Jupyter and Jupyter Book display as a cell output."""
+    """HTML that Jupyter and Jupyter Book display as a cell output."""
 
-    def __init__(self, body_html: str, figure: "Optional[Figure]" = None, note: str = "") -> None:
+    def __init__(self, body_html: str) -> None:
         self.body_html = body_html
-        self.figure_png = _png(figure) if figure is not None else None
-        self.note = note
 
     def _repr_html_(self) -> str:
-        image = ""
-        if self.figure_png is not None:
-            encoded = base64.b64encode(self.figure_png).decode("ascii")
-            image = f'<img src="data:image/png;base64,{encoded}" alt="figure" style="max-width:100%">'
-        note = f"<p><em>{html.escape(self.note)}</em></p>" if self.note else ""
-        return f"<div>{self.body_html}{image}{note}</div>"
-
-
-def _png(figure: "Figure") -> bytes:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    return buffer.getvalue()
+        return self.body_html
 
 
 # ----------------------------------------------------------------------------- cost explorer
@@ -129,15 +114,12 @@ def _ratio_figure(c_out: int, k: int) -> "Figure":
 def cost_explorer(c_in: int = 128, c_out: int = 128, k: int = 3, h: int = 56, w: int = 56) -> object:
     """Sliders over C_in, C_out, k, H, W showing both costs and their ratio.
 
-    Live (an ipywidgets box) in Jupyter and Colab; a StaticView of the given
-    configuration in the built book.
+    Live (an ipywidgets box) in Jupyter and Colab; in the built book, the static
+    explorer of `static_cost_explorer` (square inputs: h sets H = W, w is not
+    used), starting at the slider steps nearest the given layer.
     """
     if static_mode():
-        return StaticView(
-            _comparison_table(c_in, c_out, k, h, w),
-            _ratio_figure(c_out, k),
-            note="Run this page in Colab or Jupyter to move the sliders.",
-        )
+        return StaticView(static_cost_explorer(c_in, c_out, k, h))
     import ipywidgets as widgets
     from IPython.display import HTML, display
 
@@ -205,12 +187,12 @@ def kernel_rank_viewer(kernel: Optional[np.ndarray] = None) -> object:
     """A 2D kernel, its singular values and its best column x row approximation.
 
     kernel: (kH, kW), or None for a choice of presets. Live (a dropdown) in
-    Jupyter and Colab; a StaticView (every preset, or the given kernel) in the
-    built book.
+    Jupyter and Colab; in the built book, the static viewer of
+    `static_rank_viewer`, which adds a rank slider.
     """
     kernels = preset_kernels() if kernel is None else {"your kernel": np.asarray(kernel, dtype=float)}
     if static_mode():
-        return StaticView("", _kernel_figure(kernels), note="Run this page in Colab or Jupyter to pick a kernel.")
+        return StaticView(static_rank_viewer(kernels))
     import ipywidgets as widgets
     from IPython.display import display
 
@@ -228,3 +210,93 @@ def kernel_rank_viewer(kernel: Optional[np.ndarray] = None) -> object:
 
     widgets.interactive_output(redraw, {"name": choice})
     return widgets.VBox([choice, output])
+
+
+# ----------------------------------------------------------------------------- the static book's explorers
+
+
+def _explorer(kind: str, data: dict, controls: str, body: str) -> str:
+    """The HTML of a static explorer: its data as JSON, its controls and where it draws."""
+    return (
+        f'<div class="dsconv-explorer" data-dsconv="{kind}">'
+        f'<script type="application/json" class="dsconv-data">{explorer_data.page_json(data)}</script>'
+        f'<div class="dsconv-controls">{controls}</div>{body}'
+        '<noscript><p>This explorer needs JavaScript; run the page in Colab or Jupyter for the live version.</p></noscript>'
+        "</div>"
+    )
+
+
+def _slider(axis: str, label: str, steps: list, start: float) -> str:
+    """A range input over the positions of `steps`, with an <output> for the step's value."""
+    index = explorer_data.nearest_index(steps, start)
+    return (
+        f'<label class="dsconv-control">{html.escape(label)} '
+        f'<input type="range" min="0" max="{len(steps) - 1}" step="1" value="{index}" data-axis="{axis}" '
+        f'aria-label="{html.escape(label)}"> <output data-axis-value="{axis}">{steps[index]}</output></label>'
+    )
+
+
+def static_cost_explorer(c_in: int = 128, c_out: int = 128, k: int = 3, size: int = 56, stride: int = 1) -> str:
+    """The cost explorer for the static book: sliders over the steps of `explorer_data.cost_explorer_data()`.
+
+    The controls start at the steps nearest the given layer; the script fills in
+    the table (params, MACs, bytes moved, FLOPs per byte of both layers) and the ratio.
+    """
+    data = explorer_data.cost_explorer_data()
+    axes = data["axes"]
+    controls = "".join([
+        _slider("c_in", "C_in", axes["c_in"], c_in),
+        _slider("c_out", "C_out", axes["c_out"], c_out),
+        _slider("k", "k", axes["k"], k),
+        _slider("size", "H = W", axes["size"], size),
+        _slider("stride", "stride", axes["stride"], stride),
+    ])
+    cells = "".join(
+        f"<tr><th scope='row'>{label}</th>"
+        + "".join(f"<td data-field='{prefix}_{field}'></td>" for field in ("params", "macs", "bytes", "intensity"))
+        + "</tr>"
+        for label, prefix in (("standard", "standard"), ("depthwise separable", "separable"))
+    )
+    body = (
+        "<table class='dsconv-table'><thead><tr><th scope='col'>layer</th><th scope='col'>params</th>"
+        "<th scope='col'>MACs</th><th scope='col'>bytes moved</th><th scope='col'>FLOPs per byte</th></tr></thead>"
+        f"<tbody>{cells}</tbody></table>"
+        "<p>MACs separable / standard = <span data-field='ratio'></span>; "
+        "1/C_out + 1/k² = <span data-field='closed_form'></span>; "
+        "<span data-field='times_fewer'></span> times fewer MACs.</p>"
+        "<div class='dsconv-bars' aria-hidden='true'>"
+        "<div class='dsconv-bar-row'><span>standard MACs</span><div class='dsconv-track'>"
+        "<div class='dsconv-bar dsconv-bar-standard'></div></div></div>"
+        "<div class='dsconv-bar-row'><span>separable MACs</span><div class='dsconv-track'>"
+        "<div class='dsconv-bar dsconv-bar-separable' data-bar='ratio'></div></div></div></div>"
+        "<p class='dsconv-note'>float32, 'same' padding (k // 2), batch 1; bytes moved: every input, weight "
+        "and output read or written once (dsconv_lib.cost).</p>"
+    )
+    return _explorer("cost", data, controls, body)
+
+
+def static_rank_viewer(kernels: dict[str, np.ndarray]) -> str:
+    """The kernel rank viewer for the static book: a kernel menu and a rank slider.
+
+    The script draws the chosen kernel and its best approximation of the chosen
+    rank from `explorer_data.rank_viewer_data(kernels)`, with the error and the
+    singular values.
+    """
+    data = explorer_data.rank_viewer_data(kernels)
+    options = "".join(f'<option value="{i}">{html.escape(entry["name"])}</option>' for i, entry in enumerate(data["kernels"]))
+    first = data["kernels"][0]
+    controls = (
+        f'<label class="dsconv-control">kernel <select data-control="kernel" aria-label="kernel">{options}</select></label>'
+        f'<label class="dsconv-control">rank <input type="range" min="1" max="{len(first["approximations"])}" step="1" '
+        'value="1" data-control="rank" aria-label="rank"> <output data-field="chosen_rank">1</output></label>'
+    )
+    body = (
+        "<div class='dsconv-grids'>"
+        "<figure><table class='dsconv-grid' data-grid='kernel'></table>"
+        "<figcaption>the kernel, rank <span data-field='rank'></span></figcaption></figure>"
+        "<figure><table class='dsconv-grid' data-grid='approximation'></table>"
+        "<figcaption>best rank-<span data-field='approximation_rank'></span> approximation, relative error "
+        "<span data-field='relative_error'></span></figcaption></figure></div>"
+        "<p>singular values: <span data-field='singular_values'></span></p>"
+    )
+    return _explorer("rank", data, controls, body)

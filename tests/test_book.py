@@ -19,8 +19,10 @@ Chromium comes from Debian (`apt-get install chromium`; .ci/run installs it).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
+import json
 import re
 import shutil
 import subprocess
@@ -58,6 +60,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PAGE_TIMEOUT_MS = 30_000
+# What the static explorers and questions may add to a page (JSON in script.dsconv-data).
+MAX_PAGE_DATA_BYTES = 200_000
 
 
 # The book's pages ------------------------------------------------------------------
@@ -269,6 +273,10 @@ async () => {
   report.prose = prose.textContent;
   report.stderr = [...main.querySelectorAll('.output.stderr, .stderr')].map(n => n.textContent.trim());
   report.colab = [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href);
+  report.dataBytes = [...document.querySelectorAll('script.dsconv-data')]
+                       .reduce((total, n) => total + new Blob([n.textContent]).size, 0);
+  const icon = document.querySelector('link[rel~="icon"]');
+  report.favicon = icon ? icon.href : null;
   report.widgets = document.querySelectorAll(
       'script[type="application/vnd.jupyter.widget-state+json"], '
       + 'script[type="application/vnd.jupyter.widget-view+json"]').length;
@@ -280,12 +288,24 @@ async () => {
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|(?<![\\\w$])\$(?=[^\s$])[^$\n]{1,200}(?<=[^\s\\$])\$")
 
 
-@pytest.mark.parametrize("page", BROWSER_PAGES)
-def test_page_in_browser(page: str, built_book: Path, server: str, browser):
-    url = f"{server}{page}.html"
+class Watched:
+    """A page in a fresh browser context, with what went wrong while it was open."""
+
+    def __init__(self, page, problems: list[str], external: list[str]) -> None:
+        self.page, self.problems, self.external = page, problems, external
+
+    def assert_clean(self, where: str) -> None:
+        assert not self.external, f"{where} requests resources from outside the book (needs a CDN?): {self.external}"
+        assert not self.problems, f"{where}: the browser reports:\n" + "\n".join(self.problems)
+
+
+@contextlib.contextmanager
+def watched_page(browser, url: str, width: int = 1280):
+    """Opens url in a new context whose requests may not leave 127.0.0.1; records console errors,
+    uncaught exceptions, failed requests and HTTP errors. Yields a Watched; closes the context after."""
     problems: list[str] = []
     external: list[str] = []
-    context = browser.new_context()
+    context = browser.new_context(viewport={"width": width, "height": 900})
 
     def route(route_, request):
         # The book is served from 127.0.0.1 alone; anything else would come from a CDN.
@@ -307,16 +327,22 @@ def test_page_in_browser(page: str, built_book: Path, server: str, browser):
     try:
         response = browser_page.goto(url, wait_until="load")
         assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
-        report = browser_page.evaluate(PAGE_REPORT_JS)
-        # Fonts and MathJax's on-demand components load while it typesets.
-        browser_page.wait_for_load_state("networkidle")
-        title = browser_page.title()
+        yield Watched(browser_page, problems, external)
     finally:
         context.close()
 
+
+@pytest.mark.parametrize("page", BROWSER_PAGES)
+def test_page_in_browser(page: str, built_book: Path, server: str, browser):
+    url = f"{server}{page}.html"
+    with watched_page(browser, url) as watched:
+        report = watched.page.evaluate(PAGE_REPORT_JS)
+        # Fonts and MathJax's on-demand components load while it typesets.
+        watched.page.wait_for_load_state("networkidle")
+        title = watched.page.title()
+
     where = f"{page}.html"
-    assert not external, f"{where} requests resources from outside the book (needs a CDN?): {external}"
-    assert not problems, f"{where}: the browser reports:\n" + "\n".join(problems)
+    watched.assert_clean(where)
     assert title.strip() and "<no title>" not in title, f"{where} has no title: {title!r}"
     assert report["mainText"], f"{where}: the main content is empty"
 
@@ -338,6 +364,14 @@ def test_page_in_browser(page: str, built_book: Path, server: str, browser):
         f"{where} embeds live ipywidgets, which need JavaScript from a CDN; the book is built with "
         "DSCONV_STATIC_WIDGETS=1 (make book) so that dsconv_lib.widgets render static figures"
     )
+
+    # The explorers' and questions' data, embedded at build time, stays within its budget.
+    assert report["dataBytes"] <= MAX_PAGE_DATA_BYTES, (
+        f"{where} embeds {report['dataBytes']:,} bytes of explorer and question data (at most {MAX_PAGE_DATA_BYTES:,})"
+    )
+    # A favicon of its own, so the browser does not ask for a /favicon.ico that is not there.
+    assert report["favicon"] and report["favicon"].startswith(server), f"{where} links no favicon of the book's"
+    assert (built_book / report["favicon"][len(server):].split("?")[0]).is_file(), f"{where}: {report['favicon']} is missing"
 
     # Colab links: every one opens a notebook of the repository; every page of the toc
     # has one to its own notebook (the launch button); any other opens an exercise.
@@ -370,3 +404,149 @@ def test_root_redirects_to_first_page(built_book: Path, server: str, browser):
         page.wait_for_url(f"{server}{TOC_PAGES[0]}.html", timeout=PAGE_TIMEOUT_MS)
     finally:
         context.close()
+
+
+# The static book's explorers and questions (dsconv_lib.widgets, dsconv_lib.questions, _static/dsconv.js) --
+
+
+def shown(value: float, decimals=None) -> str:
+    """A number as the book's script shows it: an int with thousands separators, a float with fixed decimals."""
+    return f"{value:,}" if decimals is None else f"{round(value, decimals) + 0.0:.{decimals}f}"
+
+
+COST_SETTINGS = [  # (c_in, c_out, k, size, stride): corners and middles of the sliders
+    (128, 128, 3, 56, 1), (8, 1024, 7, 224, 2), (1024, 8, 1, 7, 1), (32, 64, 5, 112, 2), (512, 256, 3, 14, 1),
+]
+
+
+@pytest.mark.parametrize("page", ["book/02_counting_cost", "book/06_depthwise_separable"])
+def test_cost_explorer_shows_the_cost_models_numbers(page: str, built_book: Path, server: str, browser):
+    from dsconv_lib import cost
+
+    with watched_page(browser, f"{server}{page}.html") as watched:
+        explorer = watched.page.locator('[data-dsconv="cost"]')
+        assert explorer.count() == 1, f"{page}.html has {explorer.count()} cost explorers, expected 1"
+        axes = json.loads(explorer.locator("script.dsconv-data").text_content())["axes"]
+        for c_in, c_out, k, size, stride in COST_SETTINGS:
+            setting = {"c_in": c_in, "c_out": c_out, "k": k, "size": size, "stride": stride}
+            for axis, value in setting.items():
+                explorer.locator(f'input[data-axis="{axis}"]').fill(str(axes[axis].index(value)))
+                assert explorer.locator(f'output[data-axis-value="{axis}"]').text_content() == str(value)
+            standard = cost.conv(c_in, c_out, k, size, stride=stride, padding=k // 2)
+            separable = cost.separable_conv(c_in, c_out, k, size, stride=stride, padding=k // 2)
+            expected = {
+                "standard_params": shown(standard.params), "standard_macs": shown(standard.macs),
+                "standard_bytes": shown(standard.bytes), "standard_intensity": shown(standard.arithmetic_intensity, 2),
+                "separable_params": shown(separable.params), "separable_macs": shown(separable.macs),
+                "separable_bytes": shown(separable.bytes), "separable_intensity": shown(separable.arithmetic_intensity, 2),
+                "ratio": shown(separable.macs / standard.macs, 4),
+                "closed_form": shown(cost.separable_ratio_closed_form(c_out, k), 4),
+                "times_fewer": shown(standard.macs / separable.macs, 1),
+            }
+            got = {field: explorer.locator(f'[data-field="{field}"]').text_content() for field in expected}
+            assert got == expected, f"{page}.html, {setting}: the explorer shows {got}, dsconv_lib.cost says {expected}"
+    watched.assert_clean(f"{page}.html")
+
+
+def test_rank_viewer_shows_factorizes_approximations(built_book: Path, server: str, browser):
+    from dsconv_lib import factorize
+    from dsconv_lib.widgets import preset_kernels
+
+    page = "book/03_spatially_separable"
+    with watched_page(browser, f"{server}{page}.html") as watched:
+        viewer = watched.page.locator('[data-dsconv="rank"]')
+        assert viewer.count() == 1, f"{page}.html has {viewer.count()} rank viewers, expected 1"
+        for index, (name, kernel) in enumerate(preset_kernels().items()):
+            viewer.locator('select[data-control="kernel"]').select_option(str(index))
+            for rank in range(1, min(kernel.shape) + 1):
+                viewer.locator('input[data-control="rank"]').fill(str(rank))
+                best = factorize.low_rank_approximation(kernel, rank)
+                cells = viewer.locator('[data-grid="approximation"] td').all_text_contents()
+                assert cells == [shown(v, 3) for v in best.kernel.reshape(-1)], f"{name}, rank {rank}: {cells}"
+                assert viewer.locator('[data-field="relative_error"]').text_content() == shown(best.relative_error, 4)
+                assert viewer.locator('[data-field="approximation_rank"]').text_content() == str(rank)
+            kernel_cells = viewer.locator('[data-grid="kernel"] td').all_text_contents()
+            assert kernel_cells == [shown(v, 3) for v in kernel.reshape(-1)], name
+            assert viewer.locator('[data-field="rank"]').text_content() == str(factorize.kernel_rank(kernel)), name
+            singular = ", ".join(shown(v, 3) for v in factorize.spatial_factors(kernel).singular_values)
+            assert viewer.locator('[data-field="singular_values"]').text_content() == singular, name
+    watched.assert_clean(f"{page}.html")
+
+
+def rounded_reply(answer: float, tolerance: float) -> str:
+    """A reader's rounded answer: three significant digits when the tolerance allows it, else the exact value."""
+    three = float(f"{answer:.3g}")
+    if abs(three - answer) <= tolerance:
+        return f"{int(three):,}" if three.is_integer() else f"{three:g}"
+    return f"{answer:,}" if float(answer).is_integer() else repr(answer)
+
+
+CHAPTERS = [page for page in TOC_PAGES if re.match(r"book/(0[1-9]|1[01])_", page)]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_questions_check_answers_in_the_page(page: str, built_book: Path, server: str, browser):
+    with watched_page(browser, f"{server}{page}.html") as watched:
+        questions = watched.page.locator('[data-dsconv="question"]')
+        assert questions.count() >= 2, f"{page}.html has {questions.count()} questions; each chapter needs a few"
+        for index in range(questions.count()):
+            question = questions.nth(index)
+            data = json.loads(question.locator("script.dsconv-data").text_content())
+            verdict, hint = question.locator(".dsconv-verdict"), question.locator(".dsconv-hint")
+            check = question.locator('[data-action="check"]')
+            where = f"{page}.html, question {index + 1}"
+            assert hint.is_hidden() and question.locator(".dsconv-solution").is_hidden(), where
+            if data["kind"] == "number":
+                box = question.locator("input.dsconv-answer")
+                box.fill("seven")
+                check.click()
+                assert verdict.text_content() == data["not_a_number"] and hint.is_hidden(), where
+                wrong = data["answer"] * 2 + 7 + 10 * data["tolerance"]
+                box.fill(f"{wrong:,}" if float(wrong).is_integer() else repr(wrong))
+                check.click()
+                assert verdict.text_content() == data["wrong"] and hint.is_visible(), where
+                for reply in {rounded_reply(data["answer"], data["tolerance"]), str(data["answer"])}:
+                    box.fill(reply)
+                    check.click()
+                    assert verdict.text_content() == data["right"], f"{where}: {reply!r} for {data['answer']!r}"
+            else:
+                check.click()
+                assert verdict.text_content() == data["no_choice"], where
+                choices = question.locator('input[type="radio"]')
+                wrong = next(i for i in range(choices.count()) if i != data["answer"])
+                choices.nth(wrong).check()
+                check.click()
+                assert verdict.text_content() == data["wrong"] and hint.is_visible(), where
+                choices.nth(data["answer"]).check()
+                check.click()
+                assert verdict.text_content() == data["right"], where
+            question.locator('[data-action="solution"]').click()
+            assert question.locator(".dsconv-solution").is_visible(), where
+            assert question.locator(".dsconv-solution").inner_text().strip(), where
+    watched.assert_clean(f"{page}.html")
+
+
+def test_header_leaves_the_sidebar_title_visible_at_1280_pixels(built_book: Path, server: str, browser):
+    page = "book/02_counting_cost"
+    with watched_page(browser, f"{server}{page}.html", width=1280) as watched:
+        boxes = watched.page.evaluate("""() => {
+          const box = (selector) => { const n = document.querySelector(selector);
+                                      return n ? n.getBoundingClientRect().toJSON() : null; };
+          return {header: box('.bd-header'), title: box('.bd-sidebar-primary .navbar-brand')};
+        }""")
+    assert boxes["title"] and boxes["title"]["height"] > 0, f"{page}.html: the sidebar shows no title"
+    header = boxes["header"]
+    if header and header["height"] > 0:
+        assert header["bottom"] <= boxes["title"]["top"], f"{page}.html: the header band covers the sidebar's title: {boxes}"
+
+
+@pytest.mark.parametrize("page", [page for page in TOC_NOTEBOOKS if page in CHAPTERS])
+def test_drawing_code_is_collapsed_and_teaching_code_shown(page: str, built_book: Path):
+    # A cell tagged hide-input renders its code inside a closed <details> ("Show code cell source");
+    # the other code cells show their code.
+    notebook = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
+    tagged = sum("hide-input" in cell.metadata.get("tags", []) for cell in notebook.cells if cell.cell_type == "code")
+    html = (built_book / f"{page}.html").read_text(encoding="utf-8")
+    assert html.count('class="cell tag_hide-input') == tagged
+    assert html.count('<details class="admonition hide above-input"') == tagged, f"{page}.html: hidden code not behind a toggle"
+    assert html.count('class="cell docutils container"') >= 3, f"{page}.html: too little code left visible"

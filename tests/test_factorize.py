@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsconv_lib import reference as ref
+from dsconv_lib import factorize
 from dsconv_lib.factorize import (
     SeparableApproximation,
     SpatialFactors,
@@ -478,3 +479,27 @@ def test_spatial_factors_accepts_integers_and_torch_tensors():
     from_torch = spatial_factors(torch.tensor(sobel, dtype=torch.float64))
     np.testing.assert_allclose(np.outer(from_int.column, from_int.row), sobel, atol=1e-12)
     np.testing.assert_allclose(from_torch.column, from_int.column, atol=1e-12)
+
+
+# low_rank_approximation / kernel_rank: the rank viewer's numbers -----------------------------
+
+
+def test_low_rank_approximation_is_exact_at_the_kernels_rank_and_its_error_is_the_discarded_spectrum():
+    rng = np.random.default_rng(5)
+    kernel = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 5))  # rank 2
+    assert factorize.kernel_rank(kernel) == 2
+    s = np.linalg.svd(kernel, compute_uv=False)
+    one = factorize.low_rank_approximation(kernel, 1)
+    assert one.relative_error == pytest.approx(np.linalg.norm(kernel - one.kernel) / np.linalg.norm(kernel))
+    assert one.relative_error == pytest.approx(np.sqrt(np.sum(s[1:] ** 2)) / np.linalg.norm(kernel))
+    two = factorize.low_rank_approximation(kernel, 2)
+    np.testing.assert_allclose(two.kernel, kernel, atol=1e-12)
+    assert two.relative_error < 1e-12
+    assert factorize.kernel_rank(np.zeros((3, 3))) == 0
+    assert factorize.kernel_rank(np.outer([1.0, 2.0, 1.0], [1.0, 0.0, -1.0])) == 1
+
+
+@pytest.mark.parametrize("rank", [0, 4, 1.0, True, "1"])
+def test_low_rank_approximation_rejects_a_bad_rank(rank):
+    with pytest.raises(ValueError, match=r"rank must be an int from 1 to min\(kH, kW\) = 3 .*got " + re.escape(repr(rank))):
+        factorize.low_rank_approximation(np.eye(3), rank)

@@ -1,14 +1,16 @@
-"""The book's interactive views: numbers from dsconv_lib.cost, static in the book, live elsewhere."""
+"""The book's interactive views: numbers from dsconv_lib.cost, static (with embedded data) in the book, live elsewhere."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from dsconv_lib import cost, widgets
+from dsconv_lib import cost, explorer_data, widgets
 from dsconv_lib.factorize import is_spatially_separable
 
 
@@ -28,23 +30,32 @@ def test_static_mode_follows_the_environment(monkeypatch):
     assert not widgets.static_mode()  # ipywidgets is installed in the test environment
 
 
-def test_static_cost_explorer_shows_the_numbers_and_a_figure(monkeypatch):
-    monkeypatch.setenv("DSCONV_STATIC_WIDGETS", "1")
-    view = widgets.cost_explorer(c_in=16, c_out=32, k=5, h=10, w=12)
-    page = view._repr_html_()
-    numbers = widgets.cost_comparison(16, 32, 5, 10, 12)
-    assert f"{numbers['standard_macs']:,}" in page
-    assert f"{numbers['separable_macs']:,}" in page
-    assert "data:image/png;base64," in page
-    assert view.figure_png.startswith(b"\x89PNG")
+def embedded_data(page: str) -> dict:
+    """The JSON a static view embeds for the book's script."""
+    match = re.search(r'<script type="application/json" class="dsconv-data">(.*?)</script>', page, re.S)
+    assert match, "the static view embeds no data"
+    return json.loads(match.group(1))
 
 
-def test_static_kernel_viewer_draws_every_preset(monkeypatch):
+def test_static_cost_explorer_embeds_the_library_data_and_starts_at_the_given_layer(monkeypatch):
     monkeypatch.setenv("DSCONV_STATIC_WIDGETS", "1")
-    view = widgets.kernel_rank_viewer()
-    assert view.figure_png.startswith(b"\x89PNG")
-    single = widgets.kernel_rank_viewer(np.eye(3))
-    assert len(single.figure_png) < len(view.figure_png)  # one row instead of five
+    page = widgets.cost_explorer(c_in=16, c_out=32, k=5, h=30)._repr_html_()
+    assert embedded_data(page) == explorer_data.cost_explorer_data()
+    assert 'data-dsconv="cost"' in page
+    starts = dict(re.findall(r'value="(\d+)" data-axis="(\w+)"', page)[i][::-1] for i in range(5))
+    axes = explorer_data.cost_explorer_data()["axes"]
+    chosen = {axis: axes[axis][int(index)] for axis, index in starts.items()}
+    assert chosen == {"c_in": 16, "c_out": 32, "k": 5, "size": 28, "stride": 1}  # 30 -> the nearest step, 28
+    assert len(page) < 200_000, f"the cost explorer adds {len(page):,} bytes to its page"
+
+
+def test_static_kernel_viewer_embeds_every_preset(monkeypatch):
+    monkeypatch.setenv("DSCONV_STATIC_WIDGETS", "1")
+    data = embedded_data(widgets.kernel_rank_viewer()._repr_html_())
+    assert [entry["name"] for entry in data["kernels"]] == list(widgets.preset_kernels())
+    single = embedded_data(widgets.kernel_rank_viewer(np.eye(3))._repr_html_())
+    assert [entry["name"] for entry in single["kernels"]] == ["your kernel"]
+    assert single["kernels"][0]["rank"] == 3
 
 
 def test_presets_include_separable_and_non_separable_kernels():
@@ -62,6 +73,7 @@ def test_live_views_are_widget_boxes(monkeypatch):
 
 
 def test_importing_widgets_imports_neither_matplotlib_nor_ipywidgets():
-    code = "import sys, dsconv_lib.widgets; print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
+    code = ("import sys, dsconv_lib.widgets, dsconv_lib.explorer_data, dsconv_lib.questions; "
+            "print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules, 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.split() == ["False", "False", "False"]
