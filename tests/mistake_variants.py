@@ -1,0 +1,120 @@
+"""Every catalogued mistake (dsconv_lib.mistakes), written into a notebook as a student would write it.
+
+VARIANTS[assignment][(function, mistake key)] = Variant(replace, lost, shown_in): `replace` is {answer cell
+id: new source} for the released notebook with the solution filled in; `lost` the test cells that must fail
+(the part of the function, and the parts built on it if any); `shown_in` the test cell whose message must end
+with the mistake's hint. tests/test_mistakes.py runs them in this process (the student's view) and
+tests/grader/test_mistakes_graded.py grades them. Not a test module: asserts carry messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from grading_support import solution_sources
+
+
+@dataclass(frozen=True)
+class Variant:
+    replace: dict[str, str]
+    lost: frozenset[str]
+    shown_in: str
+
+
+def edited(assignment: str, cell: str, *pairs: tuple[str, str], base: str = "") -> str:
+    """The solution's answer cell `cell` (or `base`) with each (old, new) of `pairs` replaced once."""
+    text = base or solution_sources(assignment)[cell]
+    for old, new in pairs:
+        assert text.count(old) == 1, f"{assignment}/{cell}: {old!r} found {text.count(old)} times"
+        text = text.replace(old, new)
+    return text
+
+
+def variant(replace: dict[str, str], *lost: str, shown_in: str = "") -> Variant:
+    return Variant(replace, frozenset(lost), shown_in or lost[0])
+
+
+# ----------------------------------------------------------------------------- ex01
+
+# conv2d vectorised with sliding windows, on its own (it calls neither output_size nor conv2d_single_channel).
+EX01_SLIDING_CONV2D = (
+    "from numpy.lib.stride_tricks import sliding_window_view\n\n\n"
+    "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+    "    x = np.pad(np.asarray(x, dtype=np.float64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))\n"
+    "    k_h, k_w = weight.shape[2:]\n"
+    "    windows = sliding_window_view(x, (k_h, k_w), axis=(2, 3))[:, :, ::stride, ::stride]\n"
+    "    y = np.einsum('nchwij,ocij->nohw', windows, weight)\n"
+    "    if bias is not None:\n"
+    "        y = y + np.asarray(bias)[None, :, None, None]\n"
+    "    return y\n")
+
+
+def _ex01_sizes_inline(cell: str) -> str:
+    """The solution's cell with its own output-size helper, so that a mistake in output_size stays there."""
+    helper = "def _out(size, k, stride=1, padding=0):\n    return (size + 2 * padding - k) // stride + 1\n\n\n"
+    return helper + solution_sources("ex01")[cell].replace("output_size(", "_out(")
+
+
+def _ex01() -> dict:
+    own_sizes = {"conv2d_single_channel": _ex01_sizes_inline("conv2d_single_channel"),
+                 "conv2d": _ex01_sizes_inline("conv2d")}
+
+    def size(*pairs):
+        return variant({"output_size": edited("ex01", "output_size", *pairs), **own_sizes}, "test_output_size")
+
+    def single(*pairs):
+        return variant({"conv2d_single_channel": edited("ex01", "conv2d_single_channel", *pairs),
+                        "conv2d": EX01_SLIDING_CONV2D}, "test_conv2d_single_channel")
+
+    def loops(*pairs):
+        return variant({"conv2d": edited("ex01", "conv2d", *pairs)}, "test_conv2d")
+
+    def sliding(*pairs):
+        return variant({"conv2d": edited("ex01", "conv2d", *pairs, base=EX01_SLIDING_CONV2D)}, "test_conv2d")
+
+    def params(*pairs):
+        return variant({"conv_cost": edited("ex01", "conv_cost", *pairs)}, "test_conv_params")
+
+    def macs(*pairs):
+        return variant({"conv_cost": edited("ex01", "conv_cost", *pairs)}, "test_conv_macs")
+
+    window = "np.sum(window * w)"
+    return {
+        ("output_size", "no +1"): size(("// stride + 1", "// stride")),
+        ("output_size", "true division"): size(("// stride + 1", "/ stride + 1")),
+        ("output_size", "dilation ignored"): size(("dilation * (kernel - 1) + 1", "kernel")),
+        ("output_size", "padding on one side"): size(("size + 2 * padding", "size + padding")),
+        ("output_size", "stride ignored"): size(("// stride + 1", "+ 1")),
+        ("conv2d_single_channel", "flipped kernel"): single((window, "np.sum(window * w[::-1, ::-1])")),
+        ("conv2d_single_channel", "padding before only"): single(
+            ("dtype=np.float64), padding)", "dtype=np.float64), ((padding, 0), (padding, 0)))")),
+        ("conv2d_single_channel", "padding after only"): single(
+            ("dtype=np.float64), padding)", "dtype=np.float64), ((0, padding), (0, padding)))")),
+        ("conv2d_single_channel", "stride ignored"): single(
+            ("k_h, stride)", "k_h)"), ("k_w, stride)", "k_w)"),
+            ("i * stride:i * stride + k_h", "i:i + k_h"), ("j * stride:j * stride + k_w", "j:j + k_w")),
+        ("conv2d_single_channel", "windows not strided"): single(
+            ("i * stride:i * stride + k_h", "i:i + k_h"), ("j * stride:j * stride + k_w", "j:j + k_w")),
+        ("conv2d_single_channel", "kernel transposed"): single((window, "np.sum(window * w.T)")),
+        ("conv2d", "bias forgotten"): loops(("            if bias is not None:\n                y[b, o] += bias[o]\n",
+                                             "")),
+        ("conv2d", "bias per input channel"): loops(
+            ("            if bias is not None:\n                y[b, o] += bias[o]\n",
+             ""), ("weight[o, c], stride, padding)\n", "weight[o, c], stride, padding)\n                if bias is not None:\n"
+                                         "                    y[b, o] += bias[o]\n")),
+        ("conv2d", "weight as (C_in, C_out)"): loops(("weight[o, c]", "weight[c, o]")),
+        ("conv2d", "flipped kernel"): loops(("weight[o, c]", "weight[o, c, ::-1, ::-1]")),
+        ("conv2d", "padding before only"): sliding(("(padding, padding), (padding, padding)",
+                                                    "(padding, 0), (padding, 0)")),
+        ("conv2d", "stride ignored"): sliding(("[:, :, ::stride, ::stride]", "")),
+        ("conv_params", "bias forgotten"): params((" + (c_out if bias else 0)", "")),
+        ("conv_params", "bias always"): params(("(c_out if bias else 0)", "c_out")),
+        ("conv_params", "k not squared"): params(("c_out * c_in * k * k", "c_out * c_in * k")),
+        ("conv_macs", "FLOPs"): macs(("return (c_out * h_out * w_out) * (c_in * k * k)",
+                                      "return 2 * (c_out * h_out * w_out) * (c_in * k * k)")),
+        ("conv_macs", "k not squared"): macs(("(c_in * k * k)", "(c_in * k)")),
+        ("conv_macs", "C_in left out"): macs(("(c_in * k * k)", "(k * k)")),
+    }
+
+
+VARIANTS = {"ex01": _ex01()}

@@ -1,0 +1,74 @@
+"""The exercises teach through their feedback: named cases are visible, known mistakes are named.
+
+For every exercise with a catalogue in `dsconv_lib.mistakes`:
+
+- every argument and edge case its text names (`NAMED`) has a visible test case (the release is run in
+  this process with the solution, and the calls the test cells make of each function are recorded);
+- every catalogued mistake points to a section that exists in the book, and is written in
+  tests/mistake_variants.py as a student would write it;
+- each such variant, run as the student runs the notebook, fails its part's visible test (and only the
+  parts listed), whose message ends with that mistake's hint; the solution gets no message at all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+from inprocess import recorded_calls, run_visible
+from mistake_variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = sorted(VARIANTS)
+
+
+def catalogue(assignment: str):
+    return importlib.import_module(f"dsconv_lib.mistakes.{assignment}")
+
+
+def headings(chapter: str) -> set[str]:
+    notebook = json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    lines = (line for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+             for line in "".join(cell["source"]).splitlines())
+    return {line.lstrip("#").strip() for line in lines if line.startswith("#")}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_named_case_is_visible(assignment):
+    calls = recorded_calls(assignment)
+    missing = [f"{case.function}: {case.text}" for case in catalogue(assignment).NAMED
+               if not any(case.applies(arguments) for arguments in calls.get(case.function, []))]
+    assert not missing, f"{assignment}: no visible test case for: " + "; ".join(missing)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_mistake_points_to_a_section_and_has_a_variant(assignment):
+    problems = []
+    for function, mistakes in catalogue(assignment).MISTAKES.items():
+        for mistake in mistakes:
+            if mistake.section not in headings(mistake.chapter):
+                problems.append(f"{function}/{mistake.key}: no section {mistake.section!r} in book/{mistake.chapter}")
+            if (function, mistake.key) not in VARIANTS[assignment]:
+                problems.append(f"{function}/{mistake.key}: no student variant in tests/mistake_variants.py")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_solution_passes_with_no_hint(assignment):
+    said = run_visible(assignment)
+    assert not any(said.values()), {cell: message for cell, message in said.items() if message}
+
+
+CASES = [(assignment, function, key) for assignment in ASSIGNMENTS for function, key in VARIANTS[assignment]]
+
+
+@pytest.mark.parametrize("assignment, function, key", CASES, ids=[f"{a}-{f}-{k}" for a, f, k in CASES])
+def test_a_mistake_fails_its_part_with_its_hint(assignment, function, key):
+    mistake = next(m for m in catalogue(assignment).MISTAKES[function] if m.key == key)
+    variant = VARIANTS[assignment][(function, key)]
+    said = run_visible(assignment, variant.replace)
+    failed = {cell for cell, message in said.items() if message}
+    assert failed == variant.lost, (failed, {cell: said[cell] for cell in failed})
+    assert mistake.hint in said[variant.shown_in], said[variant.shown_in]
