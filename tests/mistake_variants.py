@@ -34,6 +34,13 @@ def variant(replace: dict[str, str], *lost: str, shown_in: str = "") -> Variant:
     return Variant(replace, frozenset(lost), shown_in or lost[0])
 
 
+def in_cell(assignment: str, cell: str, *lost: str, shown_in: str = ""):
+    """A maker of variants that edit one answer cell: in_cell(...)(("old", "new"), ...)."""
+    def make(*pairs: tuple[str, str]) -> Variant:
+        return variant({cell: edited(assignment, cell, *pairs)}, *lost, shown_in=shown_in)
+    return make
+
+
 # ----------------------------------------------------------------------------- ex01
 
 # conv2d vectorised with sliding windows, on its own (it calls neither output_size nor conv2d_single_channel).
@@ -117,4 +124,61 @@ def _ex01() -> dict:
     }
 
 
-VARIANTS = {"ex01": _ex01()}
+# ----------------------------------------------------------------------------- ex04
+
+
+def _ex04() -> dict:
+    both = in_cell("ex04", "depthwise_conv2d", "test_depthwise_conv2d", "test_depthwise_multiplier")
+    multiplier = in_cell("ex04", "depthwise_conv2d", "test_depthwise_multiplier")
+    params = in_cell("ex04", "grouped_cost", "test_grouped_params")
+    macs = in_cell("ex04", "grouped_cost", "test_grouped_macs")
+    seen = in_cell("ex04", "connectivity", "test_connectivity")
+    weights, per_pixel = "c_out * (c_in // groups) * k * k", "(c_out * h_out * w_out) * (c_in // groups)"
+    return {
+        ("depthwise_conv2d", "channel order"): multiplier(("np.repeat(x, m, axis=1)", "np.tile(x, (1, m, 1, 1))")),
+        ("depthwise_conv2d", "multiplier ignored"): multiplier(
+            ("c_out, _, k_h, k_w = weight.shape\n    m = c_out // c", "_, _, k_h, k_w = weight.shape\n    c_out, m = c, 1"),
+            ("weight[None, :, 0, p, q", "weight[None, :c, 0, p, q")),
+        ("depthwise_conv2d", "mixes channels"): both(("* window\n", "* window.sum(axis=1, keepdims=True)\n")),
+        ("depthwise_conv2d", "flipped kernel"): both(("weight[None, :, 0, p, q, None, None]",
+                                                      "weight[None, :, 0, k_h - 1 - p, k_w - 1 - q, None, None]")),
+        ("depthwise_conv2d", "padding before only"): both(
+            ("(padding, padding), (padding, padding)", "(padding, 0), (padding, 0)"),
+            ("h + 2 * padding", "h + padding"), ("w + 2 * padding", "w + padding")),
+        ("depthwise_conv2d", "windows not strided"): both(("p:p + stride * (h_out - 1) + 1:stride", "p:p + h_out"),
+                                                          ("q:q + stride * (w_out - 1) + 1:stride", "q:q + w_out")),
+        ("grouped_params", "groups ignored"): params((weights, "c_out * c_in * k * k")),
+        ("grouped_params", "one group only"): params((weights, "(c_out // groups) * (c_in // groups) * k * k")),
+        ("grouped_params", "k not squared"): params((weights, "c_out * (c_in // groups) * k")),
+        ("grouped_macs", "groups ignored"): macs((per_pixel, "(c_out * h_out * w_out) * c_in")),
+        ("grouped_macs", "one group only"): macs((per_pixel, "(c_out // groups * h_out * w_out) * (c_in // groups)")),
+        ("grouped_macs", "FLOPs"): macs(("return (c_out * h_out * w_out)", "return 2 * (c_out * h_out * w_out)")),
+        ("connectivity", "transposed"): seen(("out_block[:, None] == in_block[None, :]",
+                                              "in_block[:, None] == out_block[None, :]")),
+        ("connectivity", "interleaved groups"): seen(("np.arange(c_out) // (c_out // groups)", "np.arange(c_out) % groups"),
+                                                     ("np.arange(c_in) // (c_in // groups)", "np.arange(c_in) % groups")),
+        ("connectivity", "groups ignored"): seen(("return out_block[:, None] == in_block[None, :]",
+                                                  "return np.ones((c_out, c_in), dtype=bool)")),
+    }
+
+
+# ----------------------------------------------------------------------------- ex05
+
+
+def _ex05() -> dict:
+    pointwise = in_cell("ex05", "pointwise_conv2d", "test_pointwise_conv2d")
+    macs = in_cell("ex05", "pointwise_macs", "test_pointwise_macs")
+    compose = in_cell("ex05", "compose_pointwise", "test_compose_pointwise")
+    return {
+        ("pointwise_conv2d", "weight as (C_in, C_out)"): pointwise(("y = matrix @ x", "y = matrix.T @ x")),
+        ("pointwise_conv2d", "bias forgotten"): pointwise(("        y = y + bias[None, :, None, None]\n", "        pass\n")),
+        ("pointwise_conv2d", "reshape for transpose"): pointwise(("y = matrix @ x.reshape(n, c_in, h * w)",
+                                                                   "y = x.reshape(n, h * w, c_in) @ matrix.T")),
+        ("pointwise_macs", "FLOPs"): macs(("return h * w", "return 2 * h * w")),
+        ("pointwise_macs", "C_in left out"): macs(("h * w * c_in * c_out", "h * w * c_out")),
+        ("compose_pointwise", "order swapped"): compose(("(m2 @ m1)", "(m1 @ m2)")),
+        ("compose_pointwise", "transposed"): compose(("(m2 @ m1)[", "(m2 @ m1).T[")),
+    }
+
+
+VARIANTS = {"ex01": _ex01(), "ex04": _ex04(), "ex05": _ex05()}
