@@ -181,4 +181,53 @@ def _ex05() -> dict:
     }
 
 
-VARIANTS = {"ex01": _ex01(), "ex04": _ex04(), "ex05": _ex05()}
+# ----------------------------------------------------------------------------- ex06
+
+
+def _ex06() -> dict:
+    dw = in_cell("ex06", "depthwise_conv2d", "test_depthwise_conv2d", "test_separable_conv2d")
+    pw = in_cell("ex06", "pointwise_conv2d", "test_pointwise_conv2d", "test_separable_conv2d")
+    block = in_cell("ex06", "separable_conv2d", "test_separable_conv2d")
+    kernel = in_cell("ex06", "equivalent_kernel", "test_equivalent_kernel")
+    macs = in_cell("ex06", "separable_cost", "test_separable_macs")
+    ratio = in_cell("ex06", "separable_cost", "test_ratio_closed_form")
+    rank_one = in_cell("ex06", "approximation", "test_best_rank_one")
+    error = in_cell("ex06", "approximation", "test_separable_approximation_error")
+    one_svd = ("    for c in range(c_in):\n        s = np.linalg.svd(weight[:, c].reshape(c_out, -1), compute_uv=False)\n"
+               "        lost += np.sum(s[1:] ** 2)\n",
+               "    s = np.linalg.svd(weight.reshape(c_out, -1), compute_uv=False)\n    lost += np.sum(s[1:] ** 2)\n")
+    relative = "return float(np.sqrt(lost) / np.linalg.norm(weight))"
+    return {
+        ("depthwise_conv2d", "mixes channels"): dw(("* window\n", "* window.sum(axis=1, keepdims=True)\n")),
+        ("depthwise_conv2d", "flipped kernel"): dw(("weight[:, 0, p, q]", "weight[:, 0, k_h - 1 - p, k_w - 1 - q]")),
+        ("depthwise_conv2d", "padding before only"): dw(("(padding, padding), (padding, padding)",
+                                                         "(padding, 0), (padding, 0)")),
+        ("depthwise_conv2d", "windows not strided"): dw(("p:p + stride * (h_out - 1) + 1:stride", "p:p + h_out"),
+                                                        ("q:q + stride * (w_out - 1) + 1:stride", "q:q + w_out")),
+        ("pointwise_conv2d", "weight as (C_in, C_out)"): pw(('"oc,nchw->nohw"', '"co,nchw->nohw"')),
+        ("pointwise_conv2d", "reshape for transpose"): pw(
+            ('return np.einsum("oc,nchw->nohw", weight[:, :, 0, 0], z)',
+             "n, c, h, w = z.shape\n    return (z.reshape(n, h * w, c) @ weight[:, :, 0, 0].T).reshape(n, -1, h, w)")),
+        ("separable_conv2d", "order swapped"): block(("return pointwise_conv2d(depthwise_conv2d(x, w_dw, stride, padding), w_pw)",
+                                                      "return depthwise_conv2d(pointwise_conv2d(x, w_pw), w_dw, stride, padding)")),
+        ("separable_conv2d", "stride and padding dropped"): block(("depthwise_conv2d(x, w_dw, stride, padding)",
+                                                                   "depthwise_conv2d(x, w_dw)")),
+        ("equivalent_kernel", "P transposed"): kernel(("w_pw[:, :, 0, 0][:, :, None, None]", "w_pw[:, :, 0, 0].T[:, :, None, None]")),
+        ("equivalent_kernel", "filter of the output"): kernel(("w_dw[None, :, 0]", "w_dw[:, None, 0]")),
+        ("separable_macs", "k^2 in pointwise"): macs(("* w_out * c_in\n", "* w_out * c_in * k * k\n")),
+        ("separable_macs", "depthwise over C_out"): macs(("depthwise = c_in * h_out", "depthwise = c_out * h_out")),
+        ("separable_macs", "FLOPs"): macs(("return depthwise + pointwise", "return 2 * (depthwise + pointwise)")),
+        ("ratio_closed_form", "1/k^2 alone"): ratio(("return 1 / c_out + 1 / k**2", "return 1 / k**2")),
+        ("ratio_closed_form", "1/C_out alone"): ratio(("return 1 / c_out + 1 / k**2", "return 1 / c_out")),
+        ("ratio_closed_form", "k not squared"): ratio(("return 1 / c_out + 1 / k**2", "return 1 / c_out + 1 / k")),
+        ("ratio_closed_form", "inverted"): ratio(("return 1 / c_out + 1 / k**2", "return 1 / (1 / c_out + 1 / k**2)")),
+        ("best_rank_one", "sigma forgotten"): rank_one(("return s[0] * np.outer(u[:, 0], vt[0])",
+                                                        "return np.outer(u[:, 0], vt[0])")),
+        ("best_rank_one", "vt column"): rank_one(("np.outer(u[:, 0], vt[0])", "np.outer(u[:, 0], vt[:, 0])")),
+        ("separable_approximation_error", "not relative"): error((relative, "return float(np.sqrt(lost))")),
+        ("separable_approximation_error", "squared"): error((relative, "return float(lost / np.linalg.norm(weight) ** 2)")),
+        ("separable_approximation_error", "whole kernel"): error(one_svd),
+    }
+
+
+VARIANTS = {"ex01": _ex01(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06()}

@@ -1,4 +1,4 @@
-"""Wrong convolutions that several exercises' mistakes share: padded on one side, flipped, stride ignored.
+"""Wrong convolutions that several exercises' mistakes share: padded on one side, flipped, stride ignored, ...
 
 All take and return NCHW arrays as `dsconv_lib.reference` does: x (N, C, H, W), weight (C_out, C_in / groups,
 kH, kW) -> (N, C_out, H_out, W_out). They compute in float64.
@@ -39,3 +39,24 @@ def conv2d_stride_ignored(x: np.ndarray, weight: np.ndarray, bias: Optional[np.n
         return full
     strided = reference.conv2d(x, weight, bias, stride=stride, padding=padding, groups=groups)
     return full[..., :strided.shape[-2], :strided.shape[-1]]
+
+
+def depthwise(conv):
+    """The wrong depthwise convolution (x, weight (C m, 1, kH, kW), stride, padding) made of a wrong grouped one."""
+    def wrong(x, weight, stride=1, padding=0):
+        return conv(x, weight, None, stride, padding, groups=np.shape(x)[1])
+    return wrong
+
+
+def channels_summed(x: np.ndarray, weight: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """A "depthwise" step that mixes channels: every output channel filters the sum of all input channels."""
+    summed = np.asarray(x, dtype=np.float64).sum(axis=1, keepdims=True)
+    return reference.conv2d(summed, weight, stride=stride, padding=padding)
+
+
+def pointwise_reshaped(x: np.ndarray, weight: np.ndarray, bias: Optional[np.ndarray] = None) -> np.ndarray:
+    """A pointwise step with the pixels taken as rows by x.reshape(N, H W, C_in): a reordering, not a transpose."""
+    n, c_in, h, w = x.shape
+    matrix = np.asarray(weight, dtype=np.float64)[:, :, 0, 0]
+    y = (np.asarray(x, dtype=np.float64).reshape(n, h * w, c_in) @ matrix.T).reshape(n, -1, h, w)
+    return y if bias is None else y + np.asarray(bias)[None, :, None, None]

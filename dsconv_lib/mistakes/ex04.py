@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import reference
 from . import EdgeCase, Mistake
-from ._wrong import conv2d_flipped, conv2d_one_side, conv2d_stride_ignored
+from ._wrong import channels_summed, conv2d_flipped, conv2d_one_side, conv2d_stride_ignored, depthwise
 
 CH4 = "04_depthwise_grouped"
 
@@ -44,23 +44,10 @@ NAMED = (
 )
 
 
-def _depthwise(conv):
-    """A wrong depthwise convolution from a wrong grouped one (groups = C)."""
-    def wrong(x, weight, stride=1, padding=0):
-        return conv(x, weight, None, stride, padding, groups=np.shape(x)[1])
-    return wrong
-
-
 def _tiled(x, weight, stride=1, padding=0):
     """Output channel o from input channel o % C (np.tile), not o // m (np.repeat)."""
     m = weight.shape[0] // x.shape[1]
     return reference.conv2d(np.tile(x, (1, m, 1, 1)), weight, stride=stride, padding=padding, groups=weight.shape[0])
-
-
-def _mixing(x, weight, stride=1, padding=0):
-    """Every output channel filters the sum of all input channels."""
-    summed = np.asarray(x, dtype=np.float64).sum(axis=1, keepdims=True)
-    return reference.conv2d(summed, weight, stride=stride, padding=padding)
 
 
 def _multiplier_ignored(x, weight, stride=1, padding=0):
@@ -88,16 +75,16 @@ MISTAKES = {
         Mistake("multiplier ignored", "ignoring the depth multiplier (one filter per channel)",
                 "with multiplier m each input channel gets m filters, C m outputs in all", CH4,
                 "The depth multiplier", _multiplier_ignored),
-        Mistake("mixes channels", "summing over the input channels", *_ALONE, _mixing),
+        Mistake("mixes channels", "summing over the input channels", *_ALONE, channels_summed),
         Mistake("flipped kernel", "the kernel flipped (a true convolution)",
                 "PyTorch's convolutions are cross-correlations, the kernel is not flipped", "01_standard_convolution",
-                "Convolution or cross-correlation?", _depthwise(conv2d_flipped)),
+                "Convolution or cross-correlation?", depthwise(conv2d_flipped)),
         Mistake("padding before only", "padding on one side only (top and left)",
                 "padding adds p zeros on each side", "01_standard_convolution", "Padding",
-                _depthwise(conv2d_one_side)),
+                depthwise(conv2d_one_side)),
         Mistake("windows not strided", "windows that do not move by the stride",
                 "with stride s the window moves s pixels at a time", "01_standard_convolution", "Stride",
-                _depthwise(lambda *args, **kwargs: conv2d_stride_ignored(*args, **kwargs, cropped=True))),
+                depthwise(lambda *args, **kwargs: conv2d_stride_ignored(*args, **kwargs, cropped=True))),
     ),
     "grouped_params": (
         Mistake("groups ignored", "ignoring the groups (a standard convolution's count)", *_COST,

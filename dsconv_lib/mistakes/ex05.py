@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import reference
 from . import EdgeCase, Mistake
+from ._wrong import pointwise_reshaped
 
 CH5 = "05_pointwise"
 
@@ -33,13 +34,6 @@ def _matrix(weight: np.ndarray) -> np.ndarray:
     return np.asarray(weight, dtype=np.float64)[:, :, 0, 0]
 
 
-def _reshaped_not_transposed(x, weight, bias=None):
-    """The pixels taken as rows by x.reshape(N, H W, C_in), which is not a transpose of (N, C_in, H W)."""
-    n, c_in, h, w = x.shape
-    y = (np.asarray(x, dtype=np.float64).reshape(n, h * w, c_in) @ _matrix(weight).T).reshape(n, -1, h, w)
-    return y if bias is None else y + np.asarray(bias)[None, :, None, None]
-
-
 _MATRIX = ("a 1x1 convolution multiplies each pixel's channel vector by the C_out x C_in matrix weight[:, :, 0, 0]",
            CH5, "A $1 \\times 1$ convolution is a matrix at every pixel")
 _COST = ("each of the C_out H W outputs is a dot product over the C_in channels", CH5, "What it costs")
@@ -52,7 +46,7 @@ MISTAKES = {
                 "A $1 \\times 1$ convolution is a matrix at every pixel",
                 lambda x, weight, bias=None: reference.pointwise_conv2d(x, weight)),
         Mistake("reshape for transpose", "x.reshape(N, H W, C_in), which reorders the values instead of transposing",
-                *_MATRIX, _reshaped_not_transposed),
+                *_MATRIX, pointwise_reshaped),
     ),
     "pointwise_macs": (
         Mistake("FLOPs", "counting FLOPs (2 per multiply-accumulate) instead of MACs",
