@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import reference
 from . import EdgeCase, Mistake
+from ._common import flops_for_macs
 from ._wrong import conv2d_flipped, conv2d_one_side, conv2d_stride_ignored
 
 CH1 = "01_standard_convolution"
@@ -131,9 +132,7 @@ MISTAKES = {
                 lambda c_in, c_out, k, bias=True: c_out * c_in * k + (c_out if bias else 0)),
     ),
     "conv_macs": (
-        Mistake("FLOPs", "counting FLOPs (2 per multiply-accumulate) instead of MACs",
-                "one MAC is one multiply and one add together", "02_counting_cost", "MACs and FLOPs",
-                lambda c_in, c_out, k, h_out, w_out: 2 * c_out * h_out * w_out * c_in * k * k),
+        flops_for_macs(lambda c_in, c_out, k, h_out, w_out: c_out * h_out * w_out * c_in * k * k),
         Mistake("k not squared", "k instead of k^2 MACs per input channel",
                 "each output value is a dot product of length C_in k^2", "02_counting_cost", "MACs and FLOPs",
                 lambda c_in, c_out, k, h_out, w_out: c_out * h_out * w_out * c_in * k),

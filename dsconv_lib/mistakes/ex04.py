@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import reference
 from . import EdgeCase, Mistake
-from ._wrong import channels_summed, conv2d_flipped, conv2d_one_side, conv2d_stride_ignored, depthwise
+from ._common import DEPTHWISE_STEP, flops_for_macs
 
 CH4 = "04_depthwise_grouped"
 
@@ -63,8 +63,6 @@ def _blocks(c_in, c_out, groups, interleaved=False):
 
 _ORDER = ("output channel c m + j comes from input channel c (PyTorch's order, np.repeat, not np.tile)",
           CH4, "The depth multiplier")
-_ALONE = ("a depthwise layer filters each channel on its own and never mixes channels", CH4,
-          "What depthwise cannot do: mix channels")
 _GROUPS = ("each output channel's filter covers only the C_in / g channels of its group", CH4,
            "Groups: splitting the channels")
 _COST = ("there are C_out filters of (C_in / g) k^2 weights each", CH4, "The cost is divided by $g$")
@@ -75,16 +73,7 @@ MISTAKES = {
         Mistake("multiplier ignored", "ignoring the depth multiplier (one filter per channel)",
                 "with multiplier m each input channel gets m filters, C m outputs in all", CH4,
                 "The depth multiplier", _multiplier_ignored),
-        Mistake("mixes channels", "summing over the input channels", *_ALONE, channels_summed),
-        Mistake("flipped kernel", "the kernel flipped (a true convolution)",
-                "PyTorch's convolutions are cross-correlations, the kernel is not flipped", "01_standard_convolution",
-                "Convolution or cross-correlation?", depthwise(conv2d_flipped)),
-        Mistake("padding before only", "padding on one side only (top and left)",
-                "padding adds p zeros on each side", "01_standard_convolution", "Padding",
-                depthwise(conv2d_one_side)),
-        Mistake("windows not strided", "windows that do not move by the stride",
-                "with stride s the window moves s pixels at a time", "01_standard_convolution", "Stride",
-                depthwise(lambda *args, **kwargs: conv2d_stride_ignored(*args, **kwargs, cropped=True))),
+        *DEPTHWISE_STEP,
     ),
     "grouped_params": (
         Mistake("groups ignored", "ignoring the groups (a standard convolution's count)", *_COST,
@@ -100,9 +89,8 @@ MISTAKES = {
         Mistake("one group only", "counting one group only", *_COST,
                 lambda c_in, c_out, k, h_out, w_out, groups=1: (c_out // groups) * h_out * w_out
                 * (c_in // groups) * k * k),
-        Mistake("FLOPs", "counting FLOPs (2 per multiply-accumulate) instead of MACs",
-                "one MAC is one multiply and one add together", "02_counting_cost", "MACs and FLOPs",
-                lambda c_in, c_out, k, h_out, w_out, groups=1: 2 * c_out * h_out * w_out * (c_in // groups) * k * k),
+        flops_for_macs(lambda c_in, c_out, k, h_out, w_out, groups=1: c_out * h_out * w_out
+                       * (c_in // groups) * k * k),
     ),
     "connectivity": (
         Mistake("transposed", "the matrix transposed, (C_in, C_out)",

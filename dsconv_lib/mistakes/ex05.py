@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import reference
 from . import EdgeCase, Mistake
+from ._common import flops_for_macs
 from ._wrong import pointwise_reshaped
 
 CH5 = "05_pointwise"
@@ -49,9 +50,7 @@ MISTAKES = {
                 *_MATRIX, pointwise_reshaped),
     ),
     "pointwise_macs": (
-        Mistake("FLOPs", "counting FLOPs (2 per multiply-accumulate) instead of MACs",
-                "one MAC is one multiply and one add together", "02_counting_cost", "MACs and FLOPs",
-                lambda c_in, c_out, h, w: 2 * h * w * c_in * c_out),
+        flops_for_macs(lambda c_in, c_out, h, w: h * w * c_in * c_out),
         Mistake("C_in left out", "leaving out C_in", *_COST, lambda c_in, c_out, h, w: h * w * c_out),
     ),
     "compose_pointwise": (

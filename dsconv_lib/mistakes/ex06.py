@@ -12,8 +12,8 @@ import numpy as np
 
 from .. import reference
 from . import EdgeCase, Mistake
-from ._wrong import (channels_summed, conv2d_flipped, conv2d_one_side, conv2d_stride_ignored, depthwise,
-                     pointwise_reshaped)
+from ._common import DEPTHWISE_STEP, flops_for_macs
+from ._wrong import pointwise_reshaped
 
 CH6 = "06_depthwise_separable"
 
@@ -63,14 +63,12 @@ def _error(weight: np.ndarray, whole: bool = False, relative: bool = True, root:
     return float(np.sqrt(lost / total)) if root else lost / total
 
 
-def _macs(c_in, c_out, k, h_out, w_out, depthwise_channels=None, pointwise_window=1, factor=1):
+def _macs(c_in, c_out, k, h_out, w_out, depthwise_channels=None, pointwise_window=1):
     pixels = h_out * w_out
     channels = c_in if depthwise_channels is None else depthwise_channels
-    return factor * (channels * pixels * k * k + c_out * pixels * c_in * pointwise_window)
+    return channels * pixels * k * k + c_out * pixels * c_in * pointwise_window
 
 
-_ALONE = ("the depthwise step filters each channel on its own", "04_depthwise_grouped",
-          "What depthwise cannot do: mix channels")
 _MATRIX = ("P[o, c] = weight[o, c, 0, 0] weighs input channel c in output channel o", "05_pointwise",
            "A $1 \\times 1$ convolution is a matrix at every pixel")
 _BLOCK = ("the depthwise step, with the stride and the padding, comes first, then the pointwise step", CH6,
@@ -87,16 +85,7 @@ _ERROR = ("the relative error is sqrt(sum over c and j >= 2 of s_cj^2) / ||W||_F
 
 MISTAKES = {
     "depthwise_conv2d": (
-        Mistake("mixes channels", "summing over the input channels", *_ALONE, channels_summed),
-        Mistake("flipped kernel", "the kernel flipped (a true convolution)",
-                "PyTorch's convolutions are cross-correlations, the kernel is not flipped", "01_standard_convolution",
-                "Convolution or cross-correlation?", depthwise(conv2d_flipped)),
-        Mistake("padding before only", "padding on one side only (top and left)",
-                "padding adds p zeros on each side", "01_standard_convolution", "Padding",
-                depthwise(conv2d_one_side)),
-        Mistake("windows not strided", "windows that do not move by the stride",
-                "with stride s the window moves s pixels at a time", "01_standard_convolution", "Stride",
-                depthwise(lambda *args, **kwargs: conv2d_stride_ignored(*args, **kwargs, cropped=True))),
+        *DEPTHWISE_STEP,
     ),
     "pointwise_conv2d": (
         Mistake("weight as (C_in, C_out)", "the matrix transposed (P[c, o] for P[o, c])", *_MATRIX,
@@ -123,9 +112,7 @@ MISTAKES = {
                                                                    pointwise_window=k * k)),
         Mistake("depthwise over C_out", "C_out channels in the depthwise step (it has C_in)", *_COUNT,
                 lambda c_in, c_out, k, h_out, w_out: _macs(c_in, c_out, k, h_out, w_out, depthwise_channels=c_out)),
-        Mistake("FLOPs", "counting FLOPs (2 per multiply-accumulate) instead of MACs",
-                "one MAC is one multiply and one add together", "02_counting_cost", "MACs and FLOPs",
-                lambda c_in, c_out, k, h_out, w_out: _macs(c_in, c_out, k, h_out, w_out, factor=2)),
+        flops_for_macs(_macs),
     ),
     "ratio_closed_form": (
         Mistake("1/k^2 alone", "1/k^2 alone (the depthwise term only)", *_RATIO, lambda c_out, k: 1 / k ** 2),
