@@ -230,4 +230,145 @@ def _ex06() -> dict:
     }
 
 
-VARIANTS = {"ex01": _ex01(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06()}
+# ----------------------------------------------------------------------------- ex08
+
+
+def _ex08() -> dict:
+    se = in_cell("ex08", "squeeze_excite", "test_squeeze_excite")
+    params = in_cell("ex08", "se_cost", "test_se_params")
+    macs = in_cell("ex08", "se_cost", "test_se_macs")
+    network = in_cell("ex08", "se_cost", "test_se_network_params")
+    at = in_cell("ex08", "placement", "test_se_weights_at")
+    share = in_cell("ex08", "placement", "test_se_share")
+    width, per_batch = "hidden = max(1, c // r)", "return batch * 2 * c * max(1, c // r)"
+    eq5 = "return 2 * sum(n * c * c for n, c in stages) // r"
+    placed, shared = 'channels = c_in * depth_multiplier if after == "depthwise" else c_out', "max(1, channels // r) / block"
+    return {
+        ("squeeze_excite", "sum squeeze"): se(("x.mean(axis=(2, 3))", "x.sum(axis=(2, 3))")),
+        ("squeeze_excite", "max squeeze"): se(("x.mean(axis=(2, 3))", "x.max(axis=(2, 3))")),
+        ("squeeze_excite", "no ReLU"): se(("np.maximum(z @ w1.T + b1, 0.0)", "z @ w1.T + b1")),
+        ("squeeze_excite", "no sigmoid"): se(("1.0 / (1.0 + np.exp(-(hidden @ w2.T + b2)))", "hidden @ w2.T + b2")),
+        ("squeeze_excite", "biases forgotten"): se(("z @ w1.T + b1", "z @ w1.T"), ("hidden @ w2.T + b2", "hidden @ w2.T")),
+        ("se_params", "C * r"): params((width, "hidden = max(1, c * r)")),
+        ("se_params", "no max(1, ...)"): params((width, "hidden = c // r")),
+        ("se_params", "round"): params((width, "hidden = max(1, round(c / r))")),
+        ("se_params", "one FC layer"): params(("weights = 2 * c * hidden", "weights = c * hidden")),
+        ("se_params", "bias always"): params(("(hidden + c if bias else 0)", "(hidden + c)")),
+        ("se_params", "bias forgotten"): params(("return weights + (hidden + c if bias else 0)", "return weights")),
+        ("se_macs", "no batch"): macs((per_batch, "return 2 * c * max(1, c // r)")),
+        ("se_macs", "C * r"): macs((per_batch, "return batch * 2 * c * c * r")),
+        ("se_macs", "round"): macs((per_batch, "return batch * 2 * c * max(1, round(c / r))")),
+        ("se_macs", "no max(1, ...)"): macs((per_batch, "return batch * 2 * c * (c // r)")),
+        ("se_macs", "FLOPs"): macs((per_batch, "return 2 * batch * 2 * c * max(1, c // r)")),
+        ("se_network_params", "C * r"): network((eq5, "return 2 * sum(n * c * c * r for n, c in stages)")),
+        ("se_network_params", "blocks forgotten"): network((eq5, "return 2 * sum(c * c for n, c in stages) // r")),
+        ("se_network_params", "one FC layer"): network((eq5, "return sum(n * c * c for n, c in stages) // r")),
+        ("se_network_params", "biases counted"): network(
+            (eq5, "return sum(n * (2 * c * (c // r) + c // r + c) for n, c in stages)")),
+        ("se_weights_at", "placements swapped"): at(
+            (placed, 'channels = c_out if after == "depthwise" else c_in * depth_multiplier')),
+        ("se_weights_at", "multiplier ignored"): at(("c_in * depth_multiplier if", "c_in if")),
+        ("se_weights_at", "no max(1, ...)"): at(("return 2 * channels * max(1, channels // r)\n",
+                                                 "return 2 * channels * (channels // r)\n")),
+        ("se_share", "placements swapped"): share(('channels = c_in if after == "depthwise" else c_out',
+                                                   'channels = c_out if after == "depthwise" else c_in')),
+        ("se_share", "share of the total"): share(
+            (shared, "max(1, channels // r) / (block + 2 * channels * max(1, channels // r))")),
+        ("se_share", "k^2 in pointwise"): share(("block = c_in * k * k + c_in * c_out",
+                                                 "block = c_in * k * k + c_in * c_out * k * k")),
+        ("se_share", "standard block"): share(("block = c_in * k * k + c_in * c_out", "block = c_in * c_out * k * k")),
+    }
+
+
+# ----------------------------------------------------------------------------- ex10
+
+# Part C on its own (it calls none of parts A and B), so that a mistake there stays in its part.
+EX10_FUSION_ON_ITS_OWN = (
+    "def _out(size, k, stride):\n"
+    "    return (size + 2 * (k // 2) - k) // stride + 1\n\n\n"
+    "def separable_bytes(n, c_in, c_out, k, h, w, stride, fused):\n"
+    "    pixels = n * _out(h, k, stride) * _out(w, k, stride)\n"
+    "    values = n * c_in * h * w + c_in * k * k + c_in * c_out + pixels * c_out\n"
+    "    return 4 * (values if fused else values + 2 * pixels * c_in)\n\n\n"
+    "def fusion_speedup(n, c_in, c_out, k, h, w, stride, peak, bandwidth):\n"
+    "    pixels = n * _out(h, k, stride) * _out(w, k, stride)\n"
+    "    dw_macs, pw_macs = pixels * c_in * k * k, pixels * c_in * c_out\n"
+    "    dw_bytes = 4 * (n * c_in * h * w + c_in * k * k + pixels * c_in)\n"
+    "    pw_bytes = 4 * (pixels * c_in + c_in * c_out + pixels * c_out)\n"
+    "    fused_bytes = separable_bytes(n, c_in, c_out, k, h, w, stride, True)\n"
+    "    seconds = [max(2 * m / peak, b / bandwidth) for m, b in ((dw_macs, dw_bytes), (pw_macs, pw_bytes),\n"
+    "                                                             (dw_macs + pw_macs, fused_bytes))]\n"
+    "    return (seconds[0] + seconds[1]) / seconds[2]\n")
+
+
+def _ex10() -> dict:
+    own = {"fusion": EX10_FUSION_ON_ITS_OWN}
+
+    def layer(test, *pairs):
+        return variant({"layer_bytes": edited("ex10", "layer_bytes", *pairs), **own}, test)
+
+    def roof(test, *pairs):
+        return variant({"roofline": edited("ex10", "roofline", *pairs), **own}, test)
+
+    fusion = in_cell("ex10", "fusion", "test_separable_bytes", "test_fusion_speedup")
+    speedup = in_cell("ex10", "fusion", "test_fusion_speedup")
+    forward = in_cell("ex10", "fused_forward", "test_fused_forward")
+    standard = "inputs, weights, outputs = n * c_in * h * w, c_out * c_in * k * k, n * c_out * h_out * w_out"
+    dw_total, pw_total = ("4 * (n * c * h * w + c * k * k + n * c * size_out)",
+                          "4 * (n * c_in * h * w + c_in * c_out + n * c_out * h * w)")
+    window = "w_dw[:, 0, u, v][None, :, None, None] * padded[:, :, top + u:top + u + rows, v:v + w]"
+    tile = "        tile = np.zeros((n, c, rows, w))  # the depthwise output of these rows only\n"
+    return {
+        ("standard_conv_bytes", "stride ignored"): layer("test_standard_bytes", (standard, standard.replace(
+            "h_out * w_out", "h * w"))),
+        ("standard_conv_bytes", "weights per image"): layer("test_standard_bytes", (standard, standard.replace(
+            ", c_out * c_in", ", n * c_out * c_in"))),
+        ("standard_conv_bytes", "batch forgotten"): layer("test_standard_bytes", (standard, standard.replace("n * c", "c"))),
+        ("standard_conv_bytes", "elements"): layer("test_standard_bytes", ("return 4 * (inputs + weights + outputs)",
+                                                                           "return inputs + weights + outputs")),
+        ("depthwise_conv_bytes", "stride ignored"): layer("test_depthwise_bytes", ("n * c * size_out)", "n * c * h * w)")),
+        ("depthwise_conv_bytes", "weights per image"): layer("test_depthwise_bytes", ("+ c * k * k +", "+ n * c * k * k +")),
+        ("depthwise_conv_bytes", "batch forgotten"): layer("test_depthwise_bytes", (dw_total, dw_total.replace("n * c", "c"))),
+        ("depthwise_conv_bytes", "elements"): layer("test_depthwise_bytes", (dw_total, dw_total[5:-1])),
+        ("pointwise_conv_bytes", "weights per image"): layer("test_pointwise_bytes", ("+ c_in * c_out +", "+ n * c_in * c_out +")),
+        ("pointwise_conv_bytes", "batch forgotten"): layer("test_pointwise_bytes", (pw_total, "4 * (c_in * h * w + c_in * c_out + c_out * h * w)")),
+        ("pointwise_conv_bytes", "elements"): layer("test_pointwise_bytes", (pw_total, pw_total[5:-1])),
+        ("arithmetic_intensity", "MACs per byte"): roof("test_intensity_ridge", ("return 2 * macs / bytes_moved",
+                                                                                 "return macs / bytes_moved")),
+        ("arithmetic_intensity", "inverted"): roof("test_intensity_ridge", ("return 2 * macs / bytes_moved",
+                                                                            "return bytes_moved / (2 * macs)")),
+        ("ridge_point", "inverted"): roof("test_intensity_ridge", ("return peak / bandwidth", "return bandwidth / peak")),
+        ("attainable", "max"): roof("test_attainable", ("return min(peak, intensity * bandwidth)",
+                                                        "return max(peak, intensity * bandwidth)")),
+        ("attainable", "memory roof only"): roof("test_attainable", ("return min(peak, intensity * bandwidth)",
+                                                                     "return intensity * bandwidth")),
+        ("min_time", "FLOPs not doubled"): roof("test_min_time", ("return max(2 * macs / peak,", "return max(macs / peak,")),
+        ("min_time", "sum"): roof("test_min_time", ("return max(2 * macs / peak, bytes_moved / bandwidth)",
+                                                    "return 2 * macs / peak + bytes_moved / bandwidth")),
+        ("min_time", "min"): roof("test_min_time", ("return max(2 * macs / peak,", "return min(2 * macs / peak,")),
+        ("bound", "tie as compute"): roof("test_bound", ("memory_time >= compute_time", "memory_time > compute_time")),
+        ("bound", "FLOPs not doubled"): roof("test_bound", ("compute_time = 2 * macs / peak", "compute_time = macs / peak")),
+        ("separable_bytes", "saved once"): fusion(("unfused - 2 * 4 * intermediate", "unfused - 4 * intermediate")),
+        ("separable_bytes", "nothing saved"): fusion(("return unfused - 2 * 4 * intermediate if fused else unfused",
+                                                      "return unfused")),
+        ("separable_bytes", "intermediate at input size"): in_cell("ex10", "fusion", "test_separable_bytes")(("intermediate = n * c_in * h_out * w_out",
+                                                                   "intermediate = n * c_in * h * w")),
+        ("fusion_speedup", "bytes ratio"): speedup(("return two_kernels / one_kernel",
+                                                    "return separable_bytes(n, c_in, c_out, k, h, w, stride, False) / fused_bytes")),
+        ("fusion_speedup", "max of the steps"): speedup(("two_kernels = (min_time(", "two_kernels = max(min_time("),
+                                                        ("                   + min_time(", "                   , min_time(")),
+        ("fusion_speedup", "inverted"): speedup(("return two_kernels / one_kernel", "return one_kernel / two_kernels")),
+        ("fused_separable_forward", "last tile dropped"): forward(
+            ("for top in range(0, h, tile_rows):\n        rows = min(tile_rows, h - top)",
+             "for top in range(0, h - tile_rows + 1, tile_rows):\n        rows = tile_rows")),
+        ("fused_separable_forward", "no halo"): forward(
+            (tile, tile + "        local = np.pad(np.asarray(x, dtype=np.float64)[:, :, top:top + rows], "
+                          "((0, 0), (0, 0), (p, p), (p, p)))\n"),
+            ("padded[:, :, top + u:top + u + rows, v:v + w]", "local[:, :, u:u + rows, v:v + w]")),
+        ("fused_separable_forward", "mixes channels"): forward((window, window + ".sum(axis=1, keepdims=True)")),
+        ("fused_separable_forward", "flipped kernel"): forward(("w_dw[:, 0, u, v]", "w_dw[:, 0, k - 1 - u, k - 1 - v]")),
+        ("fused_separable_forward", "pointwise transposed"): forward(('"oc,nchw->nohw"', '"co,nchw->nohw"')),
+    }
+
+
+VARIANTS = {"ex01": _ex01(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06(), "ex08": _ex08(), "ex10": _ex10()}

@@ -72,3 +72,41 @@ def test_a_mistake_fails_its_part_with_its_hint(assignment, function, key):
     failed = {cell for cell, message in said.items() if message}
     assert failed == variant.lost, (failed, {cell: said[cell] for cell in failed})
     assert mistake.hint in said[variant.shown_in], said[variant.shown_in]
+
+
+# ----------------------------------------------------------------------------- rules the text states are checked
+
+TORCH_SQUEEZE_EXCITE = (  # ex08 part A says: do not call SqueezeExcite or torch
+    "import torch\n\n\n"
+    "def squeeze_excite(x, w1, b1, w2, b2):\n"
+    "    t = torch.as_tensor(np.asarray(x, dtype=np.float64))\n"
+    "    fc1, fc2 = torch.nn.Linear(w1.shape[1], w1.shape[0]).double(), torch.nn.Linear(w2.shape[1], w2.shape[0]).double()\n"
+    "    with torch.no_grad():\n"
+    "        for layer, w, b in ((fc1, w1, b1), (fc2, w2, b2)):\n"
+    "            layer.weight.copy_(torch.as_tensor(np.asarray(w, dtype=np.float64)))\n"
+    "            layer.bias.copy_(torch.as_tensor(np.asarray(b, dtype=np.float64)))\n"
+    "        s = torch.sigmoid(fc2(torch.relu(fc1(t.mean(dim=(2, 3))))))\n"
+    "        return (t * s[:, :, None, None]).numpy()\n")
+LIBRARY_COMPOSE = (  # ex05 says: implement it yourself (parts A to C)
+    "from dsconv_lib import reference\n\n\n"
+    "def compose_pointwise(w1, w2):\n"
+    "    basis = np.eye(w1.shape[1])[None, :, :, None]  # pixel j holds the unit vector e_j\n"
+    "    return reference.pointwise_conv2d(reference.pointwise_conv2d(basis, w1), w2)[0][..., None]\n")
+RULE_BREAKERS = {
+    "ex08 squeeze_excite with torch": ("ex08", {"squeeze_excite": TORCH_SQUEEZE_EXCITE}, "test_squeeze_excite"),
+    "ex05 compose_pointwise with the library": ("ex05", {"compose_pointwise": LIBRARY_COMPOSE}, "test_compose_pointwise"),
+}
+
+
+@pytest.mark.parametrize("name", list(RULE_BREAKERS))
+def test_an_answer_that_breaks_a_stated_rule_fails_its_part(name):
+    assignment, replace, cell = RULE_BREAKERS[name]
+    said = run_visible(assignment, replace)
+    assert {c for c, message in said.items() if message} == {cell}, said
+    assert "implement it yourself" in said[cell], said[cell]
+
+
+def test_every_exercise_says_that_the_install_cell_needs_no_restart():
+    for path in sorted((ROOT / "solutions").glob("ex*/ex*.ipynb")):
+        intro = "".join(json.loads(path.read_text(encoding="utf-8"))["cells"][0]["source"])
+        assert "you may need to restart the kernel" in intro and "no restart is needed" in intro, path
