@@ -371,4 +371,93 @@ def _ex10() -> dict:
     }
 
 
-VARIANTS = {"ex01": _ex01(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06(), "ex08": _ex08(), "ex10": _ex10()}
+# ----------------------------------------------------------------------------- ex02
+
+# Part C on its own (it calls neither params nor macs), and the roofline answers as numbers.
+EX02_BYTES_ON_ITS_OWN = (
+    "def _size(n, k, s, p):\n"
+    "    return (n + 2 * p - k) // s + 1\n\n\n"
+    "def min_bytes(c_in, c_out, k, h, w, stride=1, padding=0, groups=1, bias=False, bytes_per_element=4):\n"
+    "    weights = c_out * (c_in // groups) * k * k + (c_out if bias else 0)\n"
+    "    outputs = c_out * _size(h, k, stride, padding) * _size(w, k, stride, padding)\n"
+    "    return bytes_per_element * (c_in * h * w + weights + outputs)\n\n\n"
+    "def arithmetic_intensity(c_in, c_out, k, h, w, stride=1, padding=0, groups=1, bias=False, bytes_per_element=4):\n"
+    "    work = c_out * _size(h, k, stride, padding) * _size(w, k, stride, padding) * (c_in // groups) * k * k\n"
+    "    return 2 * work / min_bytes(c_in, c_out, k, h, w, stride, padding, groups, bias, bytes_per_element)\n")
+EX02_ROOFLINE_ANSWERS = ("answer_roofline_bound = 'compute'  # 2 x 462,422,016 FLOPs at 2e12, 3,801,088 bytes at 1e11\n"
+                         "answer_roofline_time_us = 2 * 128 * 128 * 9 * 56 * 56 / 2e12 * 1e6\n")
+
+
+def _ex02() -> dict:
+    own = {"bytes": EX02_BYTES_ON_ITS_OWN, "answers_roofline": EX02_ROOFLINE_ANSWERS}
+
+    def on_its_own(cell, *lost):
+        return lambda *pairs: variant({cell: edited("ex02", cell, *pairs), **own}, *lost)
+
+    params, macs = on_its_own("params", "test_params"), on_its_own("macs", "test_macs")
+    roof = on_its_own("roofline", "test_roofline")
+
+    def traffic(*lost):
+        return lambda *pairs: variant({"bytes": edited("ex02", "bytes", *pairs),
+                                       "answers_roofline": EX02_ROOFLINE_ANSWERS}, *lost)
+
+    divide = "flops / min_bytes(c_in, c_out, k, h, w, stride, padding, groups, bias, bytes_per_element)"
+    bound = 'return "memory" if nbytes / bandwidth_bytes_per_s >= flops / peak_flops_per_s else "compute"'
+    return {
+        ("params", "groups ignored"): params(("c_out * (c_in // groups) * k * k", "c_out * c_in * k * k")),
+        ("params", "bias always"): params(("(c_out if bias else 0)", "c_out")),
+        ("params", "bias forgotten"): params((" + (c_out if bias else 0)", "")),
+        ("params", "k not squared"): params(("* k * k +", "* k +")),
+        ("macs", "groups ignored"): macs(("* (c_in // groups) * k * k", "* c_in * k * k")),
+        ("macs", "padding on one side"): macs(("size + 2 * padding", "size + padding")),
+        ("macs", "stride ignored"): macs(("// stride + 1", "+ 1")),
+        ("macs", "FLOPs"): macs(("return c_out * h_out", "return 2 * c_out * h_out")),
+        ("min_bytes", "bias forgotten"): traffic("test_min_bytes")(("params(c_in, c_out, k, groups, bias)",
+                                                                    "params(c_in, c_out, k, groups)")),
+        ("min_bytes", "always 4 bytes"): traffic("test_min_bytes")(("return elements * bytes_per_element",
+                                                                    "return elements * 4")),
+        ("min_bytes", "padded input"): traffic("test_min_bytes", "test_arithmetic_intensity")(
+            ("elements = c_in * h * w +", "elements = c_in * (h + 2 * padding) * (w + 2 * padding) +")),
+        ("arithmetic_intensity", "MACs per byte"): traffic("test_arithmetic_intensity")(("flops = 2 * macs(",
+                                                                                         "flops = macs(")),
+        ("arithmetic_intensity", "inverted"): traffic("test_arithmetic_intensity")(
+            (f"return {divide}", "return min_bytes(c_in, c_out, k, h, w, stride, padding, groups, bias, "
+                                 "bytes_per_element) / flops")),
+        ("roofline_min_time", "sum"): roof(("return max(flops / peak_flops_per_s, nbytes / bandwidth_bytes_per_s)",
+                                            "return flops / peak_flops_per_s + nbytes / bandwidth_bytes_per_s")),
+        ("roofline_min_time", "min"): roof(("return max(flops", "return min(flops")),
+        ("roofline_min_time", "FLOPs doubled"): roof(("return max(flops / peak", "return max(2 * flops / peak")),
+        ("roofline_bound", "swapped"): roof((bound, bound.replace('"memory" if', '"compute" if').replace(
+            'else "compute"', 'else "memory"'))),
+    }
+
+
+# ----------------------------------------------------------------------------- ex03
+
+
+def _ex03() -> dict:
+    rank = in_cell("ex03", "is_rank_one", "test_is_rank_one")
+    split = in_cell("ex03", "separate", "test_separate")
+    passes = in_cell("ex03", "separable_filter", "test_separable_filter")
+    two, three = in_cell("ex03", "savings", "test_saving_2d"), in_cell("ex03", "savings", "test_saving_3d")
+    start = "    image = np.asarray(image, dtype=np.float64)\n"
+    return {
+        ("is_rank_one", "absolute tolerance"): rank(("s[1] <= tol * s[0]", "s[1] <= tol")),
+        ("is_rank_one", "matrix_rank"): rank(("return bool(len(s) < 2 or s[1] <= tol * s[0])",
+                                              "return bool(np.linalg.matrix_rank(kernel) == 1)")),
+        ("separate", "sigma forgotten"): split(("return u[:, 0] * s[0], vt[0]", "return u[:, 0], vt[0]")),
+        ("separate", "vt column"): split(("return u[:, 0] * s[0], vt[0]", "return u[:, 0] * s[0], vt[:, 0]")),
+        ("separable_filter", "passes swapped"): passes((start, start + "    column, row = row, column\n")),
+        ("separable_filter", "flipped"): passes((start, start + "    column, row = column[::-1], row[::-1]\n")),
+        ("separable_filter", "padding on one side"): passes(
+            ("(((k_h - 1) // 2, (k_h - 1) // 2), (0, 0))", "((k_h - 1, 0), (0, 0))"),
+            ("((0, 0), ((k_w - 1) // 2, (k_w - 1) // 2))", "((0, 0), (k_w - 1, 0))")),
+        ("saving_2d", "one pass"): two(("return k * k / (2 * k)", "return k * k / k")),
+        ("saving_2d", "inverted"): two(("return k * k / (2 * k)", "return 2 * k / (k * k)")),
+        ("saving_3d", "two passes"): three(("k ** 3 / (3 * k)", "k ** 3 / (2 * k)")),
+        ("saving_3d", "inverted"): three(("k ** 3 / (3 * k)", "3 * k / k ** 3")),
+    }
+
+
+VARIANTS = {"ex01": _ex01(), "ex02": _ex02(), "ex03": _ex03(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06(), "ex08": _ex08(),
+            "ex10": _ex10()}
