@@ -459,5 +459,93 @@ def _ex03() -> dict:
     }
 
 
-VARIANTS = {"ex01": _ex01(), "ex02": _ex02(), "ex03": _ex03(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06(), "ex08": _ex08(),
-            "ex10": _ex10()}
+# ----------------------------------------------------------------------------- ex07
+
+
+def _ex07() -> dict:
+    macs, params = in_cell("ex07", "v1_cost", "test_v1_macs"), in_cell("ex07", "v1_cost", "test_v1_params")
+    block = in_cell("ex07", "inverted_residual", "test_inverted_residual")
+    block_params = in_cell("ex07", "block_cost", "test_block_params")
+    block_macs = in_cell("ex07", "block_cost", "test_block_macs")
+    width = "    def width(c):\n        return max(8, int(alpha * c))\n\n"
+    expand = 'z = np.clip(np.einsum("oc,nchw->nohw", w_expand, x) + b_expand[None, :, None, None], 0, 6)'
+    dw = "z = np.clip(depthwise3x3(z, w_dw, stride) + b_dw[None, :, None, None], 0, 6)"
+    project = 'np.einsum("oc,nchw->nohw", w_project, z) + b_project[None, :, None, None]'
+    expansion = "expansion = h * w * c_in * hidden if t > 1 else 0"
+    return {
+        ("v1_macs", "n // 2"): macs(("side = (resolution - 1) // 2 + 1", "side = resolution // 2"),
+                                    ("side = (side - 1) // stride + 1", "side = side // stride")),
+        ("v1_macs", "no max(8, ...)"): macs((width + "    side", width.replace("max(8, int(alpha * c))", "int(alpha * c)")
+                                             + "    side")),
+        ("v1_macs", "classifier forgotten"): macs(("return macs + channels * 1000", "return macs")),
+        ("v1_params", "no max(8, ...)"): params((width + "    channels = width(32)\n    params", width.replace(
+            "max(8, int(alpha * c))", "int(alpha * c)") + "    channels = width(32)\n    params")),
+        ("v1_params", "classifier forgotten"): params(("return params + channels * 1000", "return params")),
+        ("inverted_residual", "ReLU6 after projection"): block((f"y = {project}", f"y = np.clip({project}, 0, 6)")),
+        ("inverted_residual", "ReLU"): block((expand, expand.replace("np.clip(", "np.maximum(").replace(", 0, 6)", ", 0)")),
+                                             (dw, dw.replace("np.clip(", "np.maximum(").replace(", 0, 6)", ", 0)"))),
+        ("inverted_residual", "no residual"): block(("        y = y + x\n", "        pass\n")),
+        ("block_params", "expansion when t = 1"): block_params(("expansion = c_in * hidden if t > 1 else 0",
+                                                                "expansion = c_in * hidden")),
+        ("block_params", "k^2 in projection"): block_params(("+ hidden * c_out\n", "+ hidden * c_out * k * k\n")),
+        ("block_macs", "expansion after the stride"): block_macs((expansion, expansion.replace("h * w", "h_out * w_out"))),
+        ("block_macs", "stride ignored"): block_macs(("h_out, w_out = (h - 1) // stride + 1, (w - 1) // stride + 1",
+                                                      "h_out, w_out = h, w")),
+        ("block_macs", "expansion when t = 1"): block_macs((expansion, "expansion = h * w * c_in * hidden")),
+    }
+
+
+# ----------------------------------------------------------------------------- ex09
+
+
+def _ex09() -> dict:
+    conv = in_cell("ex09", "conv2d_same", "test_conv2d_same", "test_inception_forward")
+    pool = in_cell("ex09", "max_pool3x3", "test_max_pool3x3", "test_inception_forward")
+    block = in_cell("ex09", "inception_forward", "test_inception_forward")
+    params = in_cell("ex09", "inception_cost", "test_inception_params", "test_inception_macs")
+    macs = in_cell("ex09", "inception_cost", "test_inception_macs")
+    separable = in_cell("ex09", "separable_inception_cost", "test_separable_inception_cost")
+    grouped = in_cell("ex09", "grouped_conv_params", "test_grouped_conv_params")
+    weights = "return c_out * (c_in // groups) * k * k"
+    return {
+        ("conv2d_same", "flipped kernel"): conv(("weight[:, :, u, v]", "weight[:, :, k - 1 - u, k - 1 - v]")),
+        ("conv2d_same", "bias forgotten"): conv(("return y + np.asarray(bias)[None, :, None, None]", "return y")),
+        ("conv2d_same", "padding on one side"): conv(("(p, p), (p, p)", "(k - 1, 0), (k - 1, 0)")),
+        ("max_pool3x3", "zero padding"): pool(("constant_values=-np.inf", "constant_values=0.0")),
+        ("inception_forward", "branch order"): block(("[branch1, branch2, branch3, branch4]",
+                                                      "[branch2, branch1, branch3, branch4]")),
+        ("inception_forward", "no ReLU after reduce"): block(
+            ('conv_relu(conv_relu(x, "3x3_reduce"), "3x3")', 'conv_relu(conv2d_same(x, *weights["3x3_reduce"]), "3x3")'),
+            ('conv_relu(conv_relu(x, "5x5_reduce"), "5x5")', 'conv_relu(conv2d_same(x, *weights["5x5_reduce"]), "5x5")')),
+        ("inception_params", "5x5 as 9"): params(("25 * r5 * c5", "9 * r5 * c5")),
+        ("inception_params", "no reductions"): params(("branch2 = c_in * r3 + 9 * r3 * c3", "branch2 = 9 * c_in * c3"),
+                                                      ("branch3 = c_in * r5 + 25 * r5 * c5", "branch3 = 25 * c_in * c5")),
+        ("inception_params", "pool projection forgotten"): params(("branch4 = c_in * p", "branch4 = 0")),
+        ("inception_macs", "per pixel"): macs(("return h * w * inception_params(", "return inception_params(")),
+        ("separable_inception_params", "pointwise forgotten"): separable(("9 * r3 + r3 * c3", "9 * r3"),
+                                                                         ("25 * r5 + r5 * c5", "25 * r5")),
+        ("separable_inception_params", "standard branches"): separable(("9 * r3 + r3 * c3", "9 * r3 * c3"),
+                                                                       ("25 * r5 + r5 * c5", "25 * r5 * c5")),
+        ("grouped_conv_params", "groups ignored"): grouped((weights, "return c_out * c_in * k * k")),
+        ("grouped_conv_params", "one group only"): grouped((weights, "return (c_out // groups) * (c_in // groups) * k * k")),
+    }
+
+
+VARIANTS = {"ex01": _ex01(), "ex02": _ex02(), "ex03": _ex03(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06(),
+            "ex07": _ex07(), "ex08": _ex08(), "ex09": _ex09(), "ex10": _ex10()}
+
+
+def packed(assignment: str) -> list[list[tuple[str, str]]]:
+    """The assignment's variants, (function, key), grouped so that those in a group test different parts and
+    replace no answer cell differently: each group is one notebook."""
+    groups: list[tuple[list[tuple[str, str]], dict[str, str], set[str]]] = []
+    for key, variant in VARIANTS[assignment].items():
+        for members, cells, parts in groups:
+            if not parts & variant.lost and all(cells.get(c, s) == s for c, s in variant.replace.items()):
+                members.append(key)
+                cells.update(variant.replace)
+                parts |= variant.lost
+                break
+        else:
+            groups.append(([key], dict(variant.replace), set(variant.lost)))
+    return [members for members, _, _ in groups]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from inprocess import recorded_calls, run_visible
-from mistake_variants import VARIANTS
+from mistake_variants import VARIANTS, packed
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(VARIANTS)
@@ -61,17 +61,20 @@ def test_the_solution_passes_with_no_hint(assignment):
     assert not any(said.values()), {cell: message for cell, message in said.items() if message}
 
 
-CASES = [(assignment, function, key) for assignment in ASSIGNMENTS for function, key in VARIANTS[assignment]]
+GROUPS = [(assignment, members) for assignment in ASSIGNMENTS for members in packed(assignment)]
 
 
-@pytest.mark.parametrize("assignment, function, key", CASES, ids=[f"{a}-{f}-{k}" for a, f, k in CASES])
-def test_a_mistake_fails_its_part_with_its_hint(assignment, function, key):
-    mistake = next(m for m in catalogue(assignment).MISTAKES[function] if m.key == key)
-    variant = VARIANTS[assignment][(function, key)]
-    said = run_visible(assignment, variant.replace)
+@pytest.mark.parametrize("assignment, members", GROUPS, ids=[f"{a}-{'+'.join(k for _, k in m)}" for a, m in GROUPS])
+def test_mistakes_fail_their_parts_with_their_hints(assignment, members):
+    """Mistakes in different parts share a notebook (tests/mistake_variants.py, `packed`): each fails exactly
+    its parts, and each part's message ends with its mistake's hint."""
+    variants = [VARIANTS[assignment][member] for member in members]
+    said = run_visible(assignment, {cell: text for v in variants for cell, text in v.replace.items()})
     failed = {cell for cell, message in said.items() if message}
-    assert failed == variant.lost, (failed, {cell: said[cell] for cell in failed})
-    assert mistake.hint in said[variant.shown_in], said[variant.shown_in]
+    assert failed == set().union(*(v.lost for v in variants)), (members, {cell: said[cell] for cell in failed})
+    for (function, key), variant in zip(members, variants):
+        mistake = next(m for m in catalogue(assignment).MISTAKES[function] if m.key == key)
+        assert mistake.hint in said[variant.shown_in], (function, key, said[variant.shown_in])
 
 
 # ----------------------------------------------------------------------------- rules the text states are checked

@@ -15,7 +15,7 @@ import json
 import grading_support as support
 import pytest
 from grading_support import check_full_marks, lost_cells
-from mistake_variants import EX01_SLIDING_CONV2D, EX10_FUSION_ON_ITS_OWN, VARIANTS, Variant
+from mistake_variants import EX01_SLIDING_CONV2D, EX10_FUSION_ON_ITS_OWN, VARIANTS, Variant, packed
 
 pytestmark = pytest.mark.grading
 pytest.importorskip("nbgrader")
@@ -26,23 +26,12 @@ def full_marks(assignment: str) -> float:
     return float(sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in notebook["cells"]))
 
 
-def packed(assignment: str) -> list[list[tuple[str, str]]]:
-    """The assignment's variants, (function, key), grouped so that those in a group test different parts and
-    replace no answer cell differently: each group is one notebook."""
-    groups: list[tuple[list[tuple[str, str]], dict[str, str], set[str]]] = []
-    for key, variant in VARIANTS[assignment].items():
-        for members, cells, parts in groups:
-            if not parts & variant.lost and all(cells.get(c, s) == s for c, s in variant.replace.items()):
-                members.append(key)
-                cells.update(variant.replace)
-                parts |= variant.lost
-                break
-        else:
-            groups.append(([key], dict(variant.replace), set(variant.lost)))
-    return [members for members, _, _ in groups]
+def student(assignment: str, what: str) -> str:
+    """A student id for `assignment`'s notebook `what` (without the assignment id, which names the file)."""
+    return f"{assignment.replace('ex', 'k')}{what}"
 
 
-NOTEBOOKS = {f"{assignment}_mistakes{i}": (assignment, members)
+NOTEBOOKS = {student(assignment, f"mistakes{i}"): (assignment, members)
              for assignment in sorted(VARIANTS) for i, members in enumerate(packed(assignment))}
 
 # Correct answers written another way (beside those of tests/grader/test_fairness.py).
@@ -90,10 +79,11 @@ def make(assignment: str, members):
 
 
 BATCH = {
-    **{student: (f"{student}_{a}.ipynb", make(a, members)) for student, (a, members) in NOTEBOOKS.items()},
-    **{f"{a}_solution": (f"{a}_solution_{a}.ipynb", (lambda a=a: support.student_notebook(a))) for a in CORRECT},
-    **{f"{a}_another_way": (f"{a}_another_way_{a}.ipynb", (lambda a=a: support.student_notebook(a, CORRECT[a])))
+    **{name: (f"{name}_{a}.ipynb", make(a, members)) for name, (a, members) in NOTEBOOKS.items()},
+    **{student(a, "solution"): (f"{student(a, 'solution')}_{a}.ipynb", (lambda a=a: support.student_notebook(a)))
        for a in CORRECT},
+    **{student(a, "anotherway"): (f"{student(a, 'anotherway')}_{a}.ipynb",
+                                  (lambda a=a: support.student_notebook(a, CORRECT[a]))) for a in CORRECT},
 }
 
 
@@ -102,28 +92,28 @@ def graded(tmp_path_factory):
     return support.grade(BATCH, tmp_path_factory, "--jobs", "2", label="mistakes")
 
 
-def said(graded, assignment: str, student: str, cell: str) -> str:
+def said(graded, assignment: str, name: str, cell: str) -> str:
     """What the graded test cell showed: its printed text and its error's message."""
-    outputs = json.loads(support.Assignment(assignment).cell_output(graded, student, cell))
+    outputs = json.loads(support.Assignment(assignment).cell_output(graded, name, cell))
     return "\n".join(o.get("text", "") or o.get("evalue", "") for o in outputs)
 
 
-@pytest.mark.parametrize("student", list(NOTEBOOKS))
-def test_each_mistake_loses_its_part_and_its_feedback_names_it(graded, student):
-    assignment, members = NOTEBOOKS[student]
-    row = graded.rows[student]
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_each_mistake_loses_its_part_and_its_feedback_names_it(graded, name):
+    assignment, members = NOTEBOOKS[name]
+    row = graded.rows[name]
     lost = set().union(*(v.lost for v in variants(assignment, members)))
     assert row["status"] == "graded" and lost_cells(row) == lost, (members, lost_cells(row), row)
     for (function, key), variant in zip(members, variants(assignment, members)):
-        text = said(graded, assignment, student, variant.shown_in)
+        text = said(graded, assignment, name, variant.shown_in)
         assert mistake(assignment, function, key).hint in text, (function, key, text)
 
 
 @pytest.mark.parametrize("assignment", sorted(CORRECT))
 def test_correct_answers_keep_full_marks_and_get_no_hint(graded, assignment):
-    for student in (f"{assignment}_solution", f"{assignment}_another_way"):
-        check_full_marks(graded.rows[student], full_marks(assignment))
+    for name in (student(assignment, "solution"), student(assignment, "anotherway")):
+        check_full_marks(graded.rows[name], full_marks(assignment))
         cells = [c for c in support.load(support.release_path(assignment))["cells"]
                  if (support.grade_id(c) or "").startswith("test_")]
-        hints = [support.grade_id(c) for c in cells if "Hint:" in said(graded, assignment, student, support.grade_id(c))]
-        assert not hints, (student, hints)
+        hints = [support.grade_id(c) for c in cells if "Hint:" in said(graded, assignment, name, support.grade_id(c))]
+        assert not hints, (name, hints)
