@@ -531,8 +531,59 @@ def _ex09() -> dict:
     }
 
 
+# ----------------------------------------------------------------------------- ex11
+
+
+def _ex11() -> dict:
+    dw = in_cell("ex11", "depthwise_conv1d", "test_depthwise_conv1d", "test_separable_conv1d")
+    sep = in_cell("ex11", "separable_conv1d", "test_separable_conv1d")
+    video = in_cell("ex11", "costs_3d", "test_costs_3d")
+    mid = in_cell("ex11", "r2plus1d", "test_r2plus1d_mid", "test_r2plus1d_cost")
+    r21 = in_cell("ex11", "r2plus1d", "test_r2plus1d_cost")
+    size = in_cell("ex11", "fft_size", "test_fft_size")
+    flops = in_cell("ex11", "fft_flops", "test_fft_flops", "test_fft_crossover")
+    energy = in_cell("ex11", "energy", "test_energy")
+    sizes = ("    h_out = (height + 2 * (d // 2) - d) // stride + 1\n    w_out = (width + 2 * (d // 2) - d) // stride + 1\n"
+             "    return frames * h_out * w_out * ")
+
+    def unstrided(params):
+        return (sizes + params, "    h_out, w_out = height, width\n    return frames * h_out * w_out * " + params)
+
+    fraction = "(t * d * d * c_in * c_out) // (d * d * c_in + t * c_out)"
+    return {
+        ("depthwise_conv1d", "flipped"): dw(("weight[None, :, 0, u, None]", "weight[None, :, 0, k - 1 - u, None]")),
+        ("depthwise_conv1d", "padding at the start only"): dw(("(padding, padding)))", "(padding, 0)))"),
+                                                              ("length + 2 * padding - k", "length + padding - k")),
+        ("depthwise_conv1d", "windows not strided"): dw(("u:u + stride * (l_out - 1) + 1:stride", "u:u + l_out")),
+        ("separable_conv1d", "pointwise transposed"): sep(('"oc,ncl->nol"', '"co,ncl->nol"')),
+        ("separable_conv1d", "stride and padding dropped"): sep(("depthwise_conv1d(x, depthwise_weight, stride, padding)",
+                                                                 "depthwise_conv1d(x, depthwise_weight)")),
+        ("conv3d_params", "d not squared"): video(("return c_out * c_in * t * d * d", "return c_out * c_in * t * d")),
+        ("conv3d_params", "t left out"): video(("return c_out * c_in * t * d * d", "return c_out * c_in * d * d")),
+        ("conv3d_macs", "stride ignored"): video(unstrided("conv3d_params(")),
+        ("conv3d_macs", "FLOPs"): video(("return frames * h_out * w_out * conv3d_params(",
+                                         "return 2 * frames * h_out * w_out * conv3d_params(")),
+        ("separable3d_params", "pointwise forgotten"): video(("return c_in * t * d * d + c_in * c_out",
+                                                              "return c_in * t * d * d")),
+        ("separable3d_params", "depthwise over C_out"): video(("return c_in * t * d * d + c_in * c_out",
+                                                               "return c_out * t * d * d + c_in * c_out")),
+        ("separable3d_macs", "stride ignored"): video(unstrided("separable3d_params(")),
+        ("r2plus1d_mid_channels", "true division"): mid((fraction, fraction.replace("//", "/"))),
+        ("r2plus1d_mid_channels", "round"): mid((f"return {fraction}", f"return round({fraction.replace('//', '/')})")),
+        ("r2plus1d_macs", "stride ignored"): r21(unstrided("r2plus1d_params(")),
+        ("fft_size_1d", "n + k"): size(("while size < n + k - 1:", "while size < n + k:")),
+        ("fft_conv_flops_1d", "complex FFT"): flops(("2.5 * size", "5 * size")),
+        ("fft_conv_flops_1d", "N products"): flops(("6 * (size // 2 + 1)", "6 * size")),
+        ("fft_conv_flops_1d", "always 3 transforms"): flops(("transforms = 2 if kernel_transformed else 3", "transforms = 3")),
+        ("direct_conv_flops_1d", "MACs"): flops(("return 2 * n * k", "return n * k")),
+        ("energy_uj", "picojoules"): energy(("return picojoules * 1e-6", "return picojoules")),
+        ("energy_uj", "byte as a word"): energy(("byte_pj = HOROWITZ_45NM_PJ[word] / 4", "byte_pj = HOROWITZ_45NM_PJ[word]")),
+        ("energy_uj", "joules"): energy(("return picojoules * 1e-6", "return picojoules * 1e-12")),
+    }
+
+
 VARIANTS = {"ex01": _ex01(), "ex02": _ex02(), "ex03": _ex03(), "ex04": _ex04(), "ex05": _ex05(), "ex06": _ex06(),
-            "ex07": _ex07(), "ex08": _ex08(), "ex09": _ex09(), "ex10": _ex10()}
+            "ex07": _ex07(), "ex08": _ex08(), "ex09": _ex09(), "ex10": _ex10(), "ex11": _ex11()}
 
 
 def packed(assignment: str) -> list[list[tuple[str, str]]]:
