@@ -1,9 +1,10 @@
 """Every catalogued mistake (dsconv_lib.mistakes), written into a notebook as a student would write it.
 
-VARIANTS[assignment][(function, mistake key)] = Variant(replace, lost, shown_in): `replace` is {answer cell
-id: new source} for the released notebook with the solution filled in; `lost` the test cells that must fail
-(the part of the function, and the parts built on it if any); `shown_in` the test cell whose message must end
-with the mistake's hint. tests/test_mistakes.py runs them in this process (the student's view) and
+VARIANTS[assignment][(function, mistake key)] = Variant(replace, lost, shown_in, edits): `replace` is {answer
+cell id: new source} and `edits` ((cell id, ((old, new), ...)), ...) edits of the solution's cells, for the
+released notebook with the solution filled in; `lost` the test cells that must fail (the part of the function,
+and the parts built on it if any); `shown_in` the test cell whose message must end with the mistake's hint.
+Mistakes in different parts share a notebook where their cells allow (`packed`, `sources`). tests/test_mistakes.py runs them in this process (the student's view) and
 tests/grader/test_mistakes_graded.py grades them. Not a test module: asserts carry messages.
 """
 
@@ -19,6 +20,9 @@ class Variant:
     replace: dict[str, str]
     lost: frozenset[str]
     shown_in: str
+    edits: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    support: tuple[tuple[str, str], ...] = ()  # (cell, source): correct, self-contained, only to cut a dependency
+    self_contained: bool = True  # its replaced cells call none of the notebook's other answers
 
 
 def edited(assignment: str, cell: str, *pairs: tuple[str, str], base: str = "") -> str:
@@ -34,10 +38,12 @@ def variant(replace: dict[str, str], *lost: str, shown_in: str = "") -> Variant:
     return Variant(replace, frozenset(lost), shown_in or lost[0])
 
 
-def in_cell(assignment: str, cell: str, *lost: str, shown_in: str = ""):
-    """A maker of variants that edit one answer cell: in_cell(...)(("old", "new"), ...)."""
+def in_cell(assignment: str, cell: str, *lost: str, shown_in: str = "", support: dict[str, str] = None):
+    """A maker of variants that edit one answer cell: in_cell(...)(("old", "new"), ...); `support`: other cells
+    replaced by correct versions of their own, so that the mistake stays in its part."""
     def make(*pairs: tuple[str, str]) -> Variant:
-        return variant({cell: edited(assignment, cell, *pairs)}, *lost, shown_in=shown_in)
+        edited(assignment, cell, *pairs)  # each old string is there, once
+        return Variant({}, frozenset(lost), shown_in or lost[0], ((cell, tuple(pairs)),), tuple((support or {}).items()))
     return make
 
 
@@ -56,36 +62,49 @@ EX01_SLIDING_CONV2D = (
     "    return y\n")
 
 
-def _ex01_sizes_inline(cell: str) -> str:
-    """The solution's cell with its own output-size helper, so that a mistake in output_size stays there."""
+# conv2d with loops, on its own too.
+EX01_LOOPS_CONV2D = (
+    "def conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+    "    x = np.pad(np.asarray(x, dtype=np.float64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))\n"
+    "    n, c_in, h, w = x.shape\n"
+    "    c_out, _, k_h, k_w = weight.shape\n"
+    "    h_out, w_out = (h - k_h) // stride + 1, (w - k_w) // stride + 1\n"
+    "    y = np.zeros((n, c_out, h_out, w_out))\n"
+    "    for b in range(n):\n"
+    "        for o in range(c_out):\n"
+    "            for c in range(c_in):\n"
+    "                for i in range(h_out):\n"
+    "                    for j in range(w_out):\n"
+    "                        window = x[b, c, i * stride:i * stride + k_h, j * stride:j * stride + k_w]\n"
+    "                        y[b, o, i, j] += np.sum(window * weight[o, c])\n"
+    "            if bias is not None:\n"
+    "                y[b, o] += bias[o]\n"
+    "    return y\n")
+
+
+def _ex01_single_on_its_own() -> str:
+    """The solution's conv2d_single_channel with its own output-size helper (it does not call output_size)."""
     helper = "def _out(size, k, stride=1, padding=0):\n    return (size + 2 * padding - k) // stride + 1\n\n\n"
-    return helper + solution_sources("ex01")[cell].replace("output_size(", "_out(")
+    return helper + solution_sources("ex01")["conv2d_single_channel"].replace("output_size(", "_out(")
 
 
 def _ex01() -> dict:
-    own_sizes = {"conv2d_single_channel": _ex01_sizes_inline("conv2d_single_channel"),
-                 "conv2d": _ex01_sizes_inline("conv2d")}
-
-    def size(*pairs):
-        return variant({"output_size": edited("ex01", "output_size", *pairs), **own_sizes}, "test_output_size")
+    single_alone = _ex01_single_on_its_own()
+    size = in_cell("ex01", "output_size", "test_output_size",
+                   support={"conv2d_single_channel": single_alone, "conv2d": EX01_SLIDING_CONV2D})
+    params = in_cell("ex01", "conv_cost", "test_conv_params")
+    macs = in_cell("ex01", "conv_cost", "test_conv_macs")
 
     def single(*pairs):
-        return variant({"conv2d_single_channel": edited("ex01", "conv2d_single_channel", *pairs),
-                        "conv2d": EX01_SLIDING_CONV2D}, "test_conv2d_single_channel")
+        return Variant({"conv2d_single_channel": edited("ex01", "conv2d_single_channel", *pairs, base=single_alone)},
+                       frozenset({"test_conv2d_single_channel"}), "test_conv2d_single_channel",
+                       support=(("conv2d", EX01_SLIDING_CONV2D),))
 
-    def loops(*pairs):
-        return variant({"conv2d": edited("ex01", "conv2d", *pairs)}, "test_conv2d")
+    def conv(base):
+        return lambda *pairs: variant({"conv2d": edited("ex01", "conv2d", *pairs, base=base)}, "test_conv2d")
 
-    def sliding(*pairs):
-        return variant({"conv2d": edited("ex01", "conv2d", *pairs, base=EX01_SLIDING_CONV2D)}, "test_conv2d")
-
-    def params(*pairs):
-        return variant({"conv_cost": edited("ex01", "conv_cost", *pairs)}, "test_conv_params")
-
-    def macs(*pairs):
-        return variant({"conv_cost": edited("ex01", "conv_cost", *pairs)}, "test_conv_macs")
-
-    window = "np.sum(window * w)"
+    loops, sliding = conv(EX01_LOOPS_CONV2D), conv(EX01_SLIDING_CONV2D)
+    window, bias = "np.sum(window * w)", "            if bias is not None:\n                y[b, o] += bias[o]\n"
     return {
         ("output_size", "no +1"): size(("// stride + 1", "// stride")),
         ("output_size", "true division"): size(("// stride + 1", "/ stride + 1")),
@@ -103,12 +122,10 @@ def _ex01() -> dict:
         ("conv2d_single_channel", "windows not strided"): single(
             ("i * stride:i * stride + k_h", "i:i + k_h"), ("j * stride:j * stride + k_w", "j:j + k_w")),
         ("conv2d_single_channel", "kernel transposed"): single((window, "np.sum(window * w.T)")),
-        ("conv2d", "bias forgotten"): loops(("            if bias is not None:\n                y[b, o] += bias[o]\n",
-                                             "")),
+        ("conv2d", "bias forgotten"): loops((bias, "")),
         ("conv2d", "bias per input channel"): loops(
-            ("            if bias is not None:\n                y[b, o] += bias[o]\n",
-             ""), ("weight[o, c], stride, padding)\n", "weight[o, c], stride, padding)\n                if bias is not None:\n"
-                                         "                    y[b, o] += bias[o]\n")),
+            (bias, ""), ("weight[o, c])\n", "weight[o, c])\n                if bias is not None:\n"
+                                            "                    y[b, o] += bias[o]\n")),
         ("conv2d", "weight as (C_in, C_out)"): loops(("weight[o, c]", "weight[c, o]")),
         ("conv2d", "flipped kernel"): loops(("weight[o, c]", "weight[o, c, ::-1, ::-1]")),
         ("conv2d", "padding before only"): sliding(("(padding, padding), (padding, padding)",
@@ -305,13 +322,16 @@ def _ex10() -> dict:
     own = {"fusion": EX10_FUSION_ON_ITS_OWN}
 
     def layer(test, *pairs):
-        return variant({"layer_bytes": edited("ex10", "layer_bytes", *pairs), **own}, test)
+        return in_cell("ex10", "layer_bytes", test, support=own)(*pairs)
 
     def roof(test, *pairs):
-        return variant({"roofline": edited("ex10", "roofline", *pairs), **own}, test)
+        return in_cell("ex10", "roofline", test, support=own)(*pairs)
 
     fusion = in_cell("ex10", "fusion", "test_separable_bytes", "test_fusion_speedup")
-    speedup = in_cell("ex10", "fusion", "test_fusion_speedup")
+    def speedup(*pairs):  # fusion_speedup calls separable_bytes and parts A and B: never merged with their mistakes
+        return Variant({"fusion": edited("ex10", "fusion", *pairs)}, frozenset({"test_fusion_speedup"}),
+                       "test_fusion_speedup", self_contained=False)
+
     forward = in_cell("ex10", "fused_forward", "test_fused_forward")
     standard = "inputs, weights, outputs = n * c_in * h * w, c_out * c_in * k * k, n * c_out * h_out * w_out"
     dw_total, pw_total = ("4 * (n * c * h * w + c * k * k + n * c * size_out)",
@@ -391,15 +411,11 @@ EX02_ROOFLINE_ANSWERS = ("answer_roofline_bound = 'compute'  # 2 x 462,422,016 F
 def _ex02() -> dict:
     own = {"bytes": EX02_BYTES_ON_ITS_OWN, "answers_roofline": EX02_ROOFLINE_ANSWERS}
 
-    def on_its_own(cell, *lost):
-        return lambda *pairs: variant({cell: edited("ex02", cell, *pairs), **own}, *lost)
-
-    params, macs = on_its_own("params", "test_params"), on_its_own("macs", "test_macs")
-    roof = on_its_own("roofline", "test_roofline")
+    params, macs = in_cell("ex02", "params", "test_params", support=own), in_cell("ex02", "macs", "test_macs", support=own)
+    roof = in_cell("ex02", "roofline", "test_roofline", support=own)
 
     def traffic(*lost):
-        return lambda *pairs: variant({"bytes": edited("ex02", "bytes", *pairs),
-                                       "answers_roofline": EX02_ROOFLINE_ANSWERS}, *lost)
+        return in_cell("ex02", "bytes", *lost, support={"answers_roofline": EX02_ROOFLINE_ANSWERS})
 
     divide = "flops / min_bytes(c_in, c_out, k, h, w, stride, padding, groups, bias, bytes_per_element)"
     bound = 'return "memory" if nbytes / bandwidth_bytes_per_s >= flops / peak_flops_per_s else "compute"'
@@ -586,17 +602,54 @@ VARIANTS = {"ex01": _ex01(), "ex02": _ex02(), "ex03": _ex03(), "ex04": _ex04(), 
             "ex07": _ex07(), "ex08": _ex08(), "ex09": _ex09(), "ex10": _ex10(), "ex11": _ex11()}
 
 
+def sources(assignment: str, variants: list[Variant]) -> dict[str, str]:
+    """{answer cell id: source} of a notebook holding all `variants`; ValueError where they do not fit together
+    (the same cell replaced differently, edits of one cell that collide, a supporting cell that another variant
+    edits). A supporting cell gives way to another variant's replacement of it: those are self-contained too."""
+    fixed: dict[str, str] = {}
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    support: dict[str, str] = {}
+    for v in variants:
+        for cell, text in v.replace.items():
+            if fixed.setdefault(cell, text) != text:
+                raise ValueError(f"{cell} replaced twice")
+            if not v.self_contained and any(cell in dict(other.support) for other in variants):
+                raise ValueError(f"{cell} is another variant's support, and this one depends on other cells")
+        for cell, edits in v.edits:
+            pairs.setdefault(cell, []).extend(edits)
+        for cell, text in v.support:
+            if support.setdefault(cell, text) != text:
+                raise ValueError(f"{cell} supported twice")
+    if set(fixed) & set(pairs) or set(support) & set(pairs):
+        raise ValueError("a cell both replaced and edited")
+    result = {**support, **fixed}
+    for cell, edits in pairs.items():
+        text = solution_sources(assignment)[cell]
+        for old, new in edits:
+            if text.count(old) != 1:
+                raise ValueError(f"{cell}: {old!r} found {text.count(old)} times")
+            text = text.replace(old, new)
+        result[cell] = text
+    return result
+
+
 def packed(assignment: str) -> list[list[tuple[str, str]]]:
     """The assignment's variants, (function, key), grouped so that those in a group test different parts and
-    replace no answer cell differently: each group is one notebook."""
-    groups: list[tuple[list[tuple[str, str]], dict[str, str], set[str]]] = []
-    for key, variant in VARIANTS[assignment].items():
-        for members, cells, parts in groups:
-            if not parts & variant.lost and all(cells.get(c, s) == s for c, s in variant.replace.items()):
-                members.append(key)
-                cells.update(variant.replace)
-                parts |= variant.lost
-                break
+    fit in one notebook (`sources`): each group is one notebook."""
+    groups: list[tuple[list[tuple[str, str]], set[str]]] = []
+    crowd = {key: sum(1 for v in VARIANTS[assignment].values() if v.lost & variant.lost)
+             for key, variant in VARIANTS[assignment].items()}
+    for key, variant in sorted(VARIANTS[assignment].items(), key=lambda item: -crowd[item[0]]):  # crowded parts first
+        for members, parts in groups:
+            if parts & variant.lost:
+                continue
+            try:
+                sources(assignment, [VARIANTS[assignment][m] for m in members] + [variant])
+            except ValueError:
+                continue
+            members.append(key)
+            parts |= variant.lost
+            break
         else:
-            groups.append(([key], dict(variant.replace), set(variant.lost)))
-    return [members for members, _, _ in groups]
+            groups.append(([key], set(variant.lost)))
+    return [members for members, _ in groups]

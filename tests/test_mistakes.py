@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from inprocess import recorded_calls, run_visible
-from mistake_variants import VARIANTS, packed
+from mistake_variants import VARIANTS, packed, sources
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = sorted(VARIANTS)
@@ -69,7 +69,7 @@ def test_mistakes_fail_their_parts_with_their_hints(assignment, members):
     """Mistakes in different parts share a notebook (tests/mistake_variants.py, `packed`): each fails exactly
     its parts, and each part's message ends with its mistake's hint."""
     variants = [VARIANTS[assignment][member] for member in members]
-    said = run_visible(assignment, {cell: text for v in variants for cell, text in v.replace.items()})
+    said = run_visible(assignment, sources(assignment, variants))
     failed = {cell for cell, message in said.items() if message}
     assert failed == set().union(*(v.lost for v in variants)), (members, {cell: said[cell] for cell in failed})
     for (function, key), variant in zip(members, variants):
