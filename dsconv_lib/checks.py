@@ -7,7 +7,7 @@ a message that names the quantity, the case, the shape, and expected against got
     check_close("answer_q1", got, 4)             scalars (exact for ints, tolerant for floats)
     check_choice("answer_q2", got, "b", "abcd")  one option out of several
     check_function_cases(fn, cases, reference)   named cases, all run, every failure reported
-    known_mistake(mistakes, failed)              the known mistake (dsconv_lib.mistakes) that failed cases match
+    known_mistake(mistakes, returned)            the known mistake (dsconv_lib.mistakes) an answer's results match
     with forbid(): ...                           library convolutions raise while a student's code runs
     forbid_log                                   what `forbid` saw in this process (read by dsconv_lib.presubmit)
 
@@ -260,8 +260,8 @@ def check_function_cases(
     runs (None: nothing is forbidden; `forbid.CONVOLUTIONS` for the library's and
     torch's convolutions). Array results go through `check_array`, numbers
     through `check_close`. `mistakes`: known wrong ways to compute the same thing
-    (`dsconv_lib.mistakes.Mistake`); when every failing case matches one, the
-    message ends with its hint (see `known_mistake`).
+    (`dsconv_lib.mistakes.Mistake`); when a case fails and what `fn` returned
+    matches one of them in every case, the message ends with its hint (see `known_mistake`).
     """
     label = name or getattr(fn, "__name__", "the function")
     failures = []
@@ -322,13 +322,6 @@ def known_mistake(mistakes: Sequence[Any], returned: Sequence[tuple[Case, Any]],
     for mistake in mistakes:
         try:
             if returned and all(_matches(got, _call(mistake.wrong, _copy(case)), atol, rtol) for case, got in returned):
-                return mistake.hint
-        except Exception:  # noqa: BLE001 - a mistake that cannot be computed for a case does not match it
-            continue
-    return None
-    for mistake in mistakes:
-        try:
-            if all(_matches(got, _call(mistake.wrong, _copy(case)), atol, rtol) for case, got in failed):
                 return mistake.hint
         except Exception:  # noqa: BLE001 - a mistake that cannot be computed for a case does not match it
             continue
