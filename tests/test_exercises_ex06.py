@@ -134,4 +134,4 @@ def test_height_for_width_fails_the_visible_non_square_kernel(graded):
     """The text says the kernel need not be square: a visible case has a 2x3 kernel, so the mistake shows
     before submitting (it used to pass every visible case)."""
     text = cell_output(graded, "frank", "test_depthwise_conv2d")
-    assert "a 2x3 kernel (not square)" in text and "wrong shape" in text and "the visible cases pass" not in text, text
+    assert "1 of 4 cases failed" in text and "a 2x3 kernel (not square)" in text and "wrong shape" in text, text
