@@ -295,10 +295,10 @@ def check_function_cases(
 
 def _matches(got: Any, wrong: Any, atol: float, rtol: float) -> bool:
     """True when `got` passes as `wrong` would: the same checks as a test's, against the wrong value."""
-    if isinstance(wrong, (bool, np.bool_)):
-        return isinstance(got, (bool, np.bool_)) and bool(got) == bool(wrong)
+    if isinstance(wrong, (bool, np.bool_)):  # exact types only, as the checks take them: no class of the answer's own
+        return type(got) in (bool, np.bool_) and bool(got) == bool(wrong)
     if isinstance(wrong, str):  # an option, as check_choice compares them
-        return isinstance(got, str) and got.strip().lower() == wrong.strip().lower()
+        return type(got) is str and got.strip().lower() == wrong.strip().lower()
     try:
         if isinstance(wrong, np.ndarray):
             check_array("got", got, wrong, atol=atol, rtol=rtol)
