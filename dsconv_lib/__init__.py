@@ -13,6 +13,7 @@ The library behind the dsconv-course book and exercises:
 - `dsconv_lib.questions`  check-your-understanding questions whose answers the library computes
 - `dsconv_lib.notebook`, `dsconv_lib.timing`  glue for the book's prose; robust wall-clock timing
 - `dsconv_lib.checks`     what exercise test cells call (the grader is a package of its own, grader/)
+- `dsconv_lib.mistakes`   per exercise: the cases its text names, and the known mistakes a failing test names
 - `dsconv_lib.presubmit`  the exercises' last cell: what the grader would flag, before you submit
 
 Importing dsconv_lib, shapes, reference, cost or factorize does not import torch.

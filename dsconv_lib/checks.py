@@ -7,6 +7,7 @@ a message that names the quantity, the case, the shape, and expected against got
     check_close("answer_q1", got, 4)             scalars (exact for ints, tolerant for floats)
     check_choice("answer_q2", got, "b", "abcd")  one option out of several
     check_function_cases(fn, cases, reference)   named cases, all run, every failure reported
+    known_mistake(mistakes, returned)            the known mistake (dsconv_lib.mistakes) an answer's results match
     with forbid(): ...                           library convolutions raise while a student's code runs
     forbid_log                                   what `forbid` saw in this process (read by dsconv_lib.presubmit)
 
@@ -32,6 +33,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequenc
 import numpy as np
 
 __all__ = [
+    "ALL_OF_TORCH",
     "ForbiddenCallError",
     "check_array",
     "check_choice",
@@ -40,6 +42,7 @@ __all__ = [
     "describe",
     "forbid",
     "forbid_log",
+    "known_mistake",
     "active_forbid_targets",
     "ForbiddenCall",
     "ForbidLog",
@@ -138,6 +141,9 @@ def check_array(
         index = tuple(int(i) for i in np.argwhere(np.isnan(got_f))[0])
         raise AssertionError(f"{name}: got NaN at index {index} (expected {_format_number(exp_f[index])})")
     bad = ~np.isclose(got_f, exp_f, atol=atol, rtol=rtol, equal_nan=True)
+    if bad.any() and expected.shape == ():
+        raise AssertionError(f"{name}: expected {_format_number(exp_f[()])}, got {_format_number(got_f[()])} "
+                             f"(tolerance atol={atol:g}, rtol={rtol:g})")
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])
         error = np.abs(got_f - exp_f)
@@ -154,7 +160,8 @@ def _shape_hint(got: tuple, expected: tuple) -> str:
     if len(got) == len(expected) and len(got) >= 2 and got[:-2] == expected[:-2]:
         diffs = {g - e for g, e in zip(got[-2:], expected[-2:])}
         if diffs <= {-1, 0, 1} and diffs != {0}:
-            return " (off by one in the spatial size: check the output-size formula)"
+            return (" (off by one in the spatial size: check the output-size formula, and that the padding adds "
+                    "zeros on both sides of each spatial axis)")
     return ""
 
 
@@ -244,6 +251,7 @@ def check_function_cases(
     rtol: float = 1e-5,
     forbidden: Optional[Sequence[Any]] = None,
     name: Optional[str] = None,
+    mistakes: Sequence[Any] = (),
 ) -> None:
     """Run `fn` on every named case and compare with `reference` on the same arguments.
 
@@ -252,10 +260,13 @@ def check_function_cases(
     arguments and what went wrong. `forbidden`: passed to `forbid` while `fn`
     runs (None: nothing is forbidden; `forbid.CONVOLUTIONS` for the library's and
     torch's convolutions). Array results go through `check_array`, numbers
-    through `check_close`.
+    through `check_close`. `mistakes`: known wrong ways to compute the same thing
+    (`dsconv_lib.mistakes.Mistake`); when a case fails and what `fn` returned
+    matches one of them in every case, the message ends with its hint (see `known_mistake`).
     """
     label = name or getattr(fn, "__name__", "the function")
     failures = []
+    returned: list[tuple[Case, Any]] = []  # every case in which the function returned, passed or failed
     outcomes = _outcomes(fn, [_copy(case) for case in cases.values()], forbidden)
     for (case_name, case), (got, raised) in zip(cases.items(), outcomes):
         expected = _call(reference, _copy(case))
@@ -267,6 +278,7 @@ def check_function_cases(
         if raised is not None:  # the student's code raised: say where, keep going
             failures.append(f"case {case_name!r}: {prefix} raised {type(raised).__name__}: {raised}")
             continue
+        returned.append((case, got))
         try:
             if isinstance(expected, np.ndarray):
                 check_array(prefix, got, expected, atol=atol, rtol=rtol)
@@ -275,9 +287,46 @@ def check_function_cases(
         except AssertionError as error:
             failures.append(f"case {case_name!r}: {error}")
     if failures:
+        hint = known_mistake(mistakes, returned, atol=atol, rtol=rtol)
         raise AssertionError(
             f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(f"  - {f}" for f in failures)
+            + (f"\n{hint}" if hint else "")
         )
+
+
+def _matches(got: Any, wrong: Any, atol: float, rtol: float) -> bool:
+    """True when `got` passes as `wrong` would: the same checks as a test's, against the wrong value."""
+    if isinstance(wrong, (bool, np.bool_)):  # exact types only, as the checks take them: no class of the answer's own
+        return type(got) in (bool, np.bool_) and bool(got) == bool(wrong)
+    if isinstance(wrong, str):  # an option, as check_choice compares them
+        return type(got) is str and got.strip().lower() == wrong.strip().lower()
+    try:
+        if isinstance(wrong, np.ndarray):
+            check_array("got", got, wrong, atol=atol, rtol=rtol)
+        else:
+            check_close("got", got, wrong, atol=max(atol, 1e-9), rtol=max(rtol, 1e-6))
+    except AssertionError:
+        return False
+    return True
+
+
+def known_mistake(mistakes: Sequence[Any], returned: Sequence[tuple[Case, Any]], *,
+                  atol: float = 1e-6, rtol: float = 1e-5) -> Optional[str]:
+    """The hint of the first of `mistakes` that gives what the student's function returned in every case, or None.
+
+    mistakes: objects with `wrong(*case)` (what the mistake computes) and `hint` (one sentence),
+    e.g. `dsconv_lib.mistakes.Mistake`. returned: (the case's arguments, what the function returned) for
+    every case in which it returned, those it passed included: a mistake must agree with the passed cases
+    too, which tells apart mistakes that fail the same cases. Call it only when a case failed: a correct
+    answer never gets a hint.
+    """
+    for mistake in mistakes:
+        try:
+            if returned and all(_matches(got, _call(mistake.wrong, _copy(case)), atol, rtol) for case, got in returned):
+                return mistake.hint
+        except Exception:  # noqa: BLE001 - a mistake that cannot be computed for a case does not match it
+            continue
+    return None
 
 
 def _outcomes(fn: Callable, cases: list[Case], forbidden: Optional[Sequence[Any]]) -> list[tuple[Any, Any]]:
@@ -315,6 +364,8 @@ CONVOLUTIONS = (
     "scipy.signal",  # its convolutions and correlations (convolve2d, fftconvolve, oaconvolve, ...)
     "scipy.ndimage",
 )
+# A target that forbids every torch function (not only its convolutions): for parts to be written in NumPy alone.
+ALL_OF_TORCH = "torch (any function)"
 # torch functions that compute a convolution (matched by name under a TorchFunctionMode).
 _TORCH_CONVOLUTIONS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
                        "conv_transpose3d", "convolution", "_convolution", "unfold", "conv_tbc")
@@ -472,7 +523,8 @@ def forbid(*targets: Any) -> Iterator[None]:
     function is disabled in place (its code is swapped), so that a reference
     taken earlier (`from dsconv_lib.reference import conv2d`) raises too. "torch"
     forbids its convolutions if torch is imported (by a TorchFunctionMode, which
-    also catches nn.Conv2d and aliases), and its import if it is not.
+    also catches nn.Conv2d and aliases), and its import if it is not;
+    `ALL_OF_TORCH` forbids every torch function the same way (nn.Linear, mean, sigmoid, ...).
     Everything is restored when the block ends.
     """
     targets = targets or CONVOLUTIONS
@@ -490,16 +542,16 @@ def forbid(*targets: Any) -> Iterator[None]:
                 function.__code__ = _raising_code(name)
 
     try:
+        torch_targets = [t for t in targets if isinstance(t, str) and t in ("torch", ALL_OF_TORCH)]
+        if torch_targets and "torch" in sys.modules:
+            torch_mode = _torch_mode(everything=ALL_OF_TORCH in torch_targets)
+            torch_mode.__enter__()
+        elif torch_targets:
+            finders.append(_BlockImport("torch"))
         for target in targets:
-            if target == "torch":
-                if "torch" in sys.modules:
-                    torch_mode = _torch_mode()
-                    torch_mode.__enter__()
-                else:
-                    finders.append(_BlockImport("torch"))
-                continue
-            disable(target)
-        later = [t for t in targets if isinstance(t, str) and t != "torch"]  # their modules imported in the block
+            if not (isinstance(target, str) and target in torch_targets):
+                disable(target)
+        later = [t for t in targets if isinstance(t, str) and t not in torch_targets]  # their modules imported in the block
         if later:
             finders.append(_ForbidOnImport(later, disable))
         sys.meta_path[:0] = finders
@@ -528,6 +580,7 @@ def active_forbid_targets() -> Optional[list]:
 
 
 forbid.CONVOLUTIONS = CONVOLUTIONS  # type: ignore[attr-defined]
+forbid.ALL_OF_TORCH = ALL_OF_TORCH  # type: ignore[attr-defined]
 
 
 def _resolve(target: Any) -> list[tuple[str, Any]]:
@@ -559,14 +612,15 @@ def _resolve(target: Any) -> list[tuple[str, Any]]:
 _NAME_FILTERS = {"scipy.signal": re.compile(r"convolve|correlate"), "scipy.ndimage": re.compile(r"convolve|correlate")}
 
 
-def _torch_mode():
+def _torch_mode(everything: bool = False):
+    """A TorchFunctionMode that raises `ForbiddenCallError` for torch's convolutions (`everything`: for any function)."""
     import torch
     from torch.overrides import TorchFunctionMode
 
     class ForbidConvolutions(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             name = getattr(func, "__name__", "")
-            if name in _TORCH_CONVOLUTIONS:
+            if everything or name in _TORCH_CONVOLUTIONS:
                 raise _forbidden_call(f"torch's {name}", _torch_name(name))
             return func(*args, **(kwargs or {}))
 

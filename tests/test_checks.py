@@ -215,3 +215,61 @@ def test_forbid_covers_every_submodule_and_modules_first_imported_inside_the_blo
         True, "fft forbidden: dsconv_lib.reference.fft.fft_depthwise_conv",
         "convolve2d forbidden: scipy.signal._signaltools.convolve2d", "get_window allowed", "svd allowed",
         None, (1, 1, 2, 2)]), result.stdout
+
+
+# ----------------------------------------------------------------------------- known mistakes, scalars, all of torch
+
+
+def test_a_scalar_result_is_reported_as_expected_against_got():
+    message = failure(check_array, "error", np.float64(0.5), np.array(0.25))
+    assert "expected 0.25, got 0.5" in message and "values differ" not in message and "shape ()" not in message
+
+
+def test_a_spatial_size_off_by_one_also_points_to_one_sided_padding():
+    assert "both sides" in failure(check_array, "y", np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 5, 5)))
+
+
+def test_a_failing_answer_that_matches_a_known_mistake_gets_its_hint():
+    from dsconv_lib.mistakes import ex01
+
+    def no_plus_one(size, kernel, stride=1, padding=0, dilation=1):
+        return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride
+
+    cases = {"7, k=3": (7, 3, 1, 0, 1), "9, k=3, dilation 2": (9, 3, 1, 0, 2)}
+    hint = ex01.MISTAKES["output_size"][0].hint
+    assert hint in failure(check_function_cases, no_plus_one, cases, lambda *a: no_plus_one(*a) + 1,
+                           mistakes=ex01.MISTAKES["output_size"])
+
+
+def test_a_mistake_must_agree_with_the_passed_cases_too():
+    """Ignoring the dilation fails only the dilated case; "no +1" gives that case's value but not the others'."""
+    from dsconv_lib.mistakes import ex01
+
+    def dilation_ignored(size, kernel, stride=1, padding=0, dilation=1):
+        return (size + 2 * padding - kernel) // stride + 1
+
+    cases = {"7, k=3": (7, 3, 1, 0, 1), "9, k=3, dilation 2": (9, 3, 1, 0, 2)}
+    message = failure(check_function_cases, dilation_ignored, cases,
+                      lambda s, k, st=1, p=0, d=1: (s + 2 * p - d * (k - 1) - 1) // st + 1,
+                      mistakes=ex01.MISTAKES["output_size"])
+    assert "ignoring the dilation" in message and "without its + 1" not in message
+
+
+def test_known_mistake_compares_booleans_and_options():
+    class Wrong:
+        hint = "Hint: swapped."
+
+        @staticmethod
+        def wrong(value):
+            return "compute" if value else "memory"
+
+    assert checks.known_mistake([Wrong], [((True,), "compute"), ((False,), " Memory ")]) == Wrong.hint
+    assert checks.known_mistake([Wrong], [((True,), "memory")]) is None
+
+
+def test_all_of_torch_is_forbidden_not_only_its_convolutions():
+    torch = pytest.importorskip("torch")
+    with forbid(forbid.ALL_OF_TORCH):
+        with pytest.raises(ForbiddenCallError, match="implement it yourself"):
+            torch.ones(3).mean()
+    assert float(torch.ones(3).mean()) == 1.0  # restored after the block

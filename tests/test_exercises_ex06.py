@@ -130,6 +130,8 @@ def test_feedback_says_which_case_failed_with_expected_and_got(graded):
     assert "implement it yourself" in cell_output(graded, "ken", "test_depthwise_conv2d")
 
 
-def test_height_for_width_passes_the_visible_tests_only(graded):
+def test_height_for_width_fails_the_visible_non_square_kernel(graded):
+    """The text says the kernel need not be square: a visible case has a 2x3 kernel, so the mistake shows
+    before submitting (it used to pass every visible case)."""
     text = cell_output(graded, "frank", "test_depthwise_conv2d")
-    assert "the visible cases pass" in text and "hidden random" in text and "wrong shape" in text, text
+    assert "1 of 4 cases failed" in text and "a 2x3 kernel (not square)" in text and "wrong shape" in text, text

@@ -147,8 +147,8 @@ def test_wrong_solutions_lose_the_points_of_their_part(graded, student, lost):
 
 
 def test_feedback_says_which_case_failed_with_expected_and_got(graded):
-    text = cell_output(graded, "carol", "test_v1_macs")
-    assert "the visible cases pass" in text and "case 'width 1.0, an odd size, 225'" in text, text
+    text = cell_output(graded, "carol", "test_v1_macs")  # the text names odd sides: a visible case shows them
+    assert "case '1.0-MobileNet-225 (odd sides before a stride 2: 113, 57, ...)'" in text, text
     assert "expected" in text and "got" in text, text
     text = cell_output(graded, "frank", "test_block_macs")
     assert "case 'MobileNetV2 block 2: 16 -> 24, t=6, k=3, stride 2, 112x112'" in text, text

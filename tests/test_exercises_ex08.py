@@ -159,8 +159,12 @@ def test_feedback_says_which_case_failed_with_expected_and_got(graded):
     assert "implement it yourself" in cell_output(graded, "leo", "test_se_params")
 
 
-def test_off_by_one_and_forgotten_multiplier_pass_the_visible_tests_only(graded):
+def test_off_by_one_and_forgotten_multiplier_fail_a_visible_case_that_names_them(graded):
+    """r > C and the depth multiplier are named in the text, so visible cases show them (they used to pass every
+    visible case), and the message names the mistake."""
     text = cell_output(graded, "frank", "test_se_params")
-    assert "the visible cases pass" in text and "C=8, r=16 (hidden width 1)" in text, text
+    assert "1 of 6 cases failed" in text and "C=8, r=16 (C / r < 1" in text, text
+    assert "without its max(1, ...)" in text, text
     text = cell_output(graded, "grace", "test_se_weights_at")
-    assert "the visible cases pass" in text and "16 -> 32, r=4, m=2, after depthwise" in text, text
+    assert "cases failed" in text and "depth multiplier 2, after depthwise" in text, text
+    assert "ignoring the depth multiplier" in text, text
