@@ -105,3 +105,25 @@ def test_the_feedback_step_of_the_repositorys_config_uses_it():
 
     config = load_config(Path(__file__).resolve().parents[2])
     assert config.GenerateFeedback.exporter_class is FeedbackHTMLExporter
+
+
+def test_a_source_seen_before_is_not_highlighted_again_and_its_html_is_the_same(monkeypatch):
+    import nbconvert.filters.highlight as highlight
+
+    notebook = a_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("def seen_once_in_this_test(x):\n    return x * 7\n"))
+    first, _ = FeedbackHTMLExporter().from_notebook_node(copy.deepcopy(notebook))
+    calls = []
+    original = highlight._pygments_highlight
+
+    def counting(source, *args, **kwargs):
+        calls.append(source)
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(highlight, "_pygments_highlight", counting)
+    again, _ = FeedbackHTMLExporter().from_notebook_node(copy.deepcopy(notebook))
+    assert again == first and "seen_once_in_this_test" in again
+    assert calls == []
+    notebook.cells.append(nbformat.v4.new_code_cell("a_new_cell = 1"))
+    FeedbackHTMLExporter().from_notebook_node(copy.deepcopy(notebook))
+    assert calls == ["a_new_cell = 1"]  # only the new cell's source (the check above could fail)

@@ -158,6 +158,25 @@ def test_output_cap_truncates_with_one_notice():
     assert cap.getvalue() == stream.getvalue()  # other attributes reach the stream
 
 
+def test_output_cap_keeps_no_copy_of_a_cells_output_in_ipythons_history(monkeypatch):
+    """IPython 9 wraps sys.stdout.write for each cell to copy the output into its history; the cap does not
+    take the wrapper, so a flood costs only the writes the cap drops."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    stream = io.StringIO()
+    cap = sandbox.OutputCap(stream, [10 ** 6], "[cut]")
+    monkeypatch.setattr(sys, "stdout", cap)
+    shell.run_cell("for _ in range(3):\n    print('x' * 5)", store_history=True)
+    assert stream.getvalue() == "xxxxx\n" * 3
+    assert "write" not in vars(cap)
+    kept = [output for outputs in shell.history_manager.outputs.values() for output in outputs
+            if "xxxxx" in "".join(output.bundle.get("stream", []))]
+    assert kept == []
+    cap.write = print  # ignored
+    assert cap.write("y") == 1 and stream.getvalue().endswith("y")
+
+
 def test_a_module_of_the_library_imported_later_is_frozen_as_soon_as_its_import_ends(tmp_path):
     out = run("""
         from dsconv_grader.execution import sandbox

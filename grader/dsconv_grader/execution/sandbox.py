@@ -284,10 +284,21 @@ def freeze_on_import(packages: Iterable[str] = PROTECTED_PACKAGES) -> None:
 
 
 class OutputCap:
-    """Wraps a text stream; after `limit` characters in all, writes one notice and drops the rest."""
+    """Wraps a text stream; after `limit` characters in all, writes one notice and drops the rest.
+
+    IPython 9 keeps a copy of everything a cell prints in its output history, by replacing
+    `sys.stdout.write` for the length of each cell (`InteractiveShell._tee`): for every write, more work than
+    the write itself, and a copy in memory of all that the cap drops (a cell printing 100 MB ran 5 s
+    longer and kept the 100 MB). A grading kernel keeps no history, so the replacement is not taken.
+    """
 
     def __init__(self, stream, budget: list[int], notice: str) -> None:
         self.stream, self.budget, self.notice = stream, budget, notice
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "write":  # IPython's output history wrapping this stream's write: see the docstring
+            return
+        super().__setattr__(name, value)
 
     def write(self, text: str) -> int:
         if self.budget[0] <= 0:

@@ -22,7 +22,8 @@ nbgrader_config.py: `c.GenerateFeedback.exporter_class = FeedbackHTMLExporter`.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from collections import OrderedDict
+from typing import Any, Callable, Optional
 
 import jinja2
 from nbconvert.exporters import HTMLExporter, TemplateExporter
@@ -80,6 +81,30 @@ def accessible(html: str) -> str:
     return _TAG.sub(complete, html)
 
 
+class RememberedHighlight:
+    """nbconvert's `highlight_code` filter (a Highlight2HTML), its results kept per process, the oldest dropped
+    first past `size` entries. The key is all its result depends on: the source, the language asked for, the
+    cell's magics language, the notebook's lexer and the formatter options."""
+
+    _results: "OrderedDict[tuple, str]" = OrderedDict()
+    size = 4096
+
+    def __init__(self, highlight: Highlight2HTML) -> None:
+        self.highlight = highlight
+
+    def __call__(self, source: str, language: Optional[str] = None, metadata: Optional[dict] = None) -> str:
+        key = (source, language, (metadata or {}).get("magics_language"), self.highlight.pygments_lexer,
+               repr(sorted(self.highlight.extra_formatter_options.items())))
+        results = RememberedHighlight._results
+        if key in results:
+            results.move_to_end(key)
+            return results[key]
+        html = results[key] = self.highlight(source, language, metadata)
+        while len(results) > self.size:
+            results.popitem(last=False)
+        return html
+
+
 class FeedbackHTMLExporter(HTMLExporter):
     """nbconvert's HTMLExporter (configured as `HTMLExporter` is), its templates compiled once per process."""
 
@@ -93,8 +118,10 @@ class FeedbackHTMLExporter(HTMLExporter):
         """HTMLExporter.from_notebook_node's filters and page, its attributes added by `accessible`."""
         language = nb.metadata.get("language_info", {})
         lexer = language.get("pygments_lexer", language.get("name", None))
-        self.register_filter("highlight_code",
-                             self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+        highlight: Callable = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        if type(highlight) is Highlight2HTML:  # not a filter of the instructor's own (it may not be a pure function)
+            highlight = RememberedHighlight(highlight)
+        self.register_filter("highlight_code", highlight)
         resources = self._init_resources(resources)
         self.register_filter("filter_data_type",
                              WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self,

@@ -74,7 +74,9 @@ class NameSync:
         self.proxied: dict[str, Any] = {}  # name -> what was bound for it
 
     def before_cell(self, info: Any) -> None:
-        source = self.shell.transform_cell(info.raw_cell or "")
+        source = getattr(info, "transformed_cell", None)  # the cell as IPython transformed it (IPython 9)
+        if source is None:
+            source = self.shell.transform_cell(info.raw_cell or "")
         self.trusted |= bound_names(source)
         self.watched |= read_names(source)
         namespace = self.shell.user_ns
