@@ -3,8 +3,11 @@
     course = Course.create(repo, workdir, assignments)   # workdir/course: source/, release/, gradebook.db
     course.generate(assignment)                           # nbgrader generate_assignment: release + gradebook
     jobs = make_jobs(course, collection)                  # one Job per submission (plain data)
-    results = run_jobs(jobs, engine)                      # serial, local processes (--jobs N) or Dask
-    record_in_gradebook(course, results)                  # the class's one gradebook
+    with GradebookRecorder(course) as gradebook:          # the class's one gradebook
+        results = run_jobs(jobs, engine, on_result=gradebook.record)  # serial, local processes or Dask
+
+Each result is written into the gradebook as it comes back, while the engine
+grades the others: at the end of a class of 200, that was 8 s of writing alone.
 """
 
 from __future__ import annotations
@@ -41,13 +44,17 @@ def progress(done: int, total: int, label: str, stream=None) -> None:
     stream.flush()
 
 
-def run_jobs(jobs: list[Job], engine: Engine, report: Callable[[int, int, str], None] = progress) -> list[Result]:
-    """Grade every job on `engine`; results in the jobs' order, whatever order they finish in."""
+def run_jobs(jobs: list[Job], engine: Engine, report: Callable[[int, int, str], None] = progress,
+             on_result: Optional[Callable[[Result], None]] = None) -> list[Result]:
+    """Grade every job on `engine`; results in the jobs' order, whatever order they finish in. `on_result` is
+    called with each result as it comes back (in the order they finish), while the engine grades the rest."""
     results: list[Optional[Result]] = [None] * len(jobs)
     done = 0
     report(0, len(jobs), "starting")
     for index, result in engine.run(jobs):
         results[index] = result
+        if on_result is not None:
+            on_result(result)
         done += 1
         report(done, len(jobs), f"{result.student_id} {result.assignment_id}")
     return [r if r is not None else Result(j.student_id, j.assignment_id, j.original,
@@ -55,26 +62,48 @@ def run_jobs(jobs: list[Job], engine: Engine, report: Callable[[int, int, str], 
             for j, r in zip(jobs, results)]
 
 
-def record_in_gradebook(course: Course, results: list[Result]) -> None:
-    """Write every graded result into the course's gradebook (one per class), with its per-cell scores."""
-    from nbgrader.api import Gradebook
+class GradebookRecorder:
+    """Writes graded results into the course's gradebook (one per class), each with its per-cell scores.
 
-    with Gradebook(course.coursedir.db_url) as gradebook:
-        for result in results:
-            if result.status != "graded":
-                continue
-            gradebook.update_or_create_student(result.student_id)
-            try:
-                gradebook.remove_submission(result.assignment_id, result.student_id)
-            except Exception:  # none yet
-                pass
-            gradebook.add_submission(result.assignment_id, result.student_id)
-            notebook = Path(result.notebook).stem
-            for cell, score in result.cells.items():
-                grade = gradebook.find_grade(cell, notebook, result.assignment_id, result.student_id)
-                grade.auto_score = score
-            gradebook.db.commit()
+        with GradebookRecorder(course) as gradebook:
+            gradebook.record(result)
 
+    The gradebook is opened at the first result, so that worker processes an engine forks before then do
+    not inherit its connection.
+    """
+
+    def __init__(self, course: Course) -> None:
+        self.course = course
+        self._gradebook = None
+
+    def __enter__(self) -> "GradebookRecorder":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._gradebook is not None:
+            self._gradebook.close()
+            self._gradebook = None
+
+    def record(self, result: Result) -> None:
+        """Replace the student's submission of the assignment by this result (a result not graded: nothing)."""
+        if result.status != "graded":
+            return
+        if self._gradebook is None:
+            from nbgrader.api import Gradebook
+
+            self._gradebook = Gradebook(self.course.coursedir.db_url)
+        gradebook = self._gradebook
+        gradebook.update_or_create_student(result.student_id)
+        try:
+            gradebook.remove_submission(result.assignment_id, result.student_id)
+        except Exception:  # none yet
+            pass
+        gradebook.add_submission(result.assignment_id, result.student_id)
+        notebook = Path(result.notebook).stem
+        for cell, score in result.cells.items():
+            grade = gradebook.find_grade(cell, notebook, result.assignment_id, result.student_id)
+            grade.auto_score = score
+        gradebook.db.commit()
 
 
 def _notebook_for(submission: Submission, notebooks: list[str]) -> str:

@@ -117,11 +117,11 @@ def grading_limits(repo: Path, args):
                    confine=not getattr(args, "no_confine", False))
 
 
-def run_with(engine, jobs):
+def run_with(engine, jobs, on_result=None):
     from .batch import run_jobs
 
     try:
-        return run_jobs(jobs, engine)
+        return run_jobs(jobs, engine, on_result=on_result)
     finally:
         if hasattr(engine, "close"):
             engine.close()
@@ -171,7 +171,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    from .batch import make_jobs, record_in_gradebook
+    from .batch import GradebookRecorder, make_jobs
     from .course import Course
     from .execution.sandbox import landlock_abi
     from .intake import collect
@@ -193,8 +193,8 @@ def cmd_grade(args) -> int:
         course = Course.create(repo, out, assignments, limits_)
         for assignment in assignments:
             course.generate(assignment)
-        results = run_with(make_engine(args), make_jobs(course, collection))
-        record_in_gradebook(course, results)
+        with GradebookRecorder(course) as gradebook:  # each result as it comes back, while the others are graded
+            results = run_with(make_engine(args), make_jobs(course, collection), on_result=gradebook.record)
         csv_path = write_outputs(results, collection, out)
     else:
         csv_path = write_outputs([], collection, out)

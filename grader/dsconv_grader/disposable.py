@@ -11,7 +11,7 @@ when the job ends, so a crash can lose nothing that matters:
 
 Inside the block, a new SQLite connection to that very file gets
 `synchronous = OFF` and keeps its rollback journal in memory. Any other
-database (the class's gradebook, which `batch.record_in_gradebook` writes) keeps
+database (the class's gradebook, which `batch.GradebookRecorder` writes) keeps
 SQLite's defaults.
 """
 
