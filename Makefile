@@ -6,7 +6,7 @@
 #               opening every page in headless Chromium (/usr/bin/chromium) and
 #               running every chapter in a fresh kernel. Deselect those slow
 #               tests with: .venv/bin/python -m pytest -m "not book"
-#               Then it runs tests/test_gpu.py again with Triton installed and
+#               Then it runs tests/dsconv_lib/gpu/test_gpu.py again with Triton installed and
 #               TRITON_INTERPRET=1: the fused GPU kernel, run by Triton's
 #               interpreter on the CPU, checked against the reference.
 # Both first create .venv and install requirements.txt into it; the install is
@@ -31,7 +31,7 @@ BUILD := _build
 CACHE := $(BUILD)/.jupyter_cache
 CACHE_STAMP := $(BUILD)/.cache-inputs
 LIB_SOURCES := $(shell find dsconv_lib -name '*.py' 2>/dev/null)
-# The build's output, kept for tests/test_book.py and for reading after a failure.
+# The build's output, kept for tests/book/test_book.py and for reading after a failure.
 BOOK_LOG := $(BUILD)/book-build.log
 # scripts/check_book_log.py then fails the build on any WARNING/ERROR line in
 # the log (also those --warningiserror does not count, and Python warnings).
@@ -65,7 +65,7 @@ book: venv $(CACHE_STAMP) $(MATHJAX_STAMP)
 test: venv $(TRITON_DIR)/.installed
 	$(VENV_PYTHON) -m pytest
 	@echo "The fused GPU kernel under Triton's interpreter (TRITON_INTERPRET=1, on the CPU)"
-	TRITON_INTERPRET=1 PYTHONPATH=$(TRITON_DIR) $(VENV_PYTHON) -m pytest tests/test_gpu.py -q
+	TRITON_INTERPRET=1 PYTHONPATH=$(TRITON_DIR) $(VENV_PYTHON) -m pytest tests/dsconv_lib/gpu/test_gpu.py -q
 
 $(TRITON_DIR)/.installed: | $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m pip install -q --no-deps --target $(TRITON_DIR) triton==$(TRITON_VERSION) 2>&1 | $(FILTER_PIP_NOISE)

@@ -41,7 +41,7 @@ from .checks import forbid_log
 
 __all__ = ["GRADING_LIMITS", "Blank", "Command", "SubmitReport", "Violation", "before_you_submit"]
 
-# What grading allows: the limits nbgrader_config.py sets (tests/test_before_you_submit.py checks they agree).
+# What grading allows: the limits nbgrader_config.py sets (tests/dsconv_lib/test_presubmit.py checks they agree).
 GRADING_LIMITS = {"cell_seconds": 30, "notebook_seconds": 600, "memory_mb": 4096}
 
 # Line magics and cell magics that grading skips (they install packages or run shell commands) or that fail there.

@@ -16,8 +16,9 @@ import operator
 from dataclasses import dataclass
 from typing import Sequence, Union
 
-IntOrTuple = Union[int, Sequence[int]]
-Padding = Union[int, Sequence[int], str]
+IntOrTuple = Union[int, Sequence[int]]  # kernel_size, stride, dilation: an int means the same in every spatial dimension
+Padding = Union[int, Sequence[int], str]  # IntOrTuple, or "same" / "valid" as in torch
+Size = Union[int, Sequence[int]]  # a spatial size: an int means that size in every spatial dimension of the op
 
 
 def to_tuple(value: IntOrTuple, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -161,3 +162,12 @@ def axis_pass_arguments(
         }
         for axis in range(ndim)
     ]
+
+
+def next_power_of_2(n: int) -> int:
+    """The smallest power of 2 that is >= n (1 for n <= 1): FFT lengths, GPU tile sizes.
+
+    >>> [next_power_of_2(n) for n in (1, 2, 3, 16, 17)]
+    [1, 2, 4, 16, 32]
+    """
+    return 1 << max(operator.index(n) - 1, 0).bit_length()

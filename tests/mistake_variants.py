@@ -4,7 +4,7 @@ VARIANTS[assignment][(function, mistake key)] = Variant(replace, lost, shown_in,
 cell id: new source} and `edits` ((cell id, ((old, new), ...)), ...) edits of the solution's cells, for the
 released notebook with the solution filled in; `lost` the test cells that must fail (the part of the function,
 and the parts built on it if any); `shown_in` the test cell whose message must end with the mistake's hint.
-Mistakes in different parts share a notebook where their cells allow (`packed`, `sources`). tests/test_mistakes.py runs them in this process (the student's view) and
+Mistakes in different parts share a notebook where their cells allow (`packed`, `sources`). tests/dsconv_lib/test_mistakes.py runs them in this process (the student's view) and
 tests/grader/test_mistakes_graded.py grades them. Not a test module: asserts carry messages.
 """
 

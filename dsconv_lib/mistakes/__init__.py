@@ -3,7 +3,7 @@
 Each module (`ex01`, `ex04`, ...) sits next to its exercise's checks and holds, in one place:
 
 - `NAMED`: every argument and edge case the exercise's text names, as `EdgeCase`s; the visible
-  test cases cover each of them (tests/test_mistakes.py checks it on the released notebook);
+  test cases cover each of them (tests/dsconv_lib/test_mistakes.py checks it on the released notebook);
 - `MISTAKES`: {function name: the `Mistake`s students really make in it}, each a wrong variant
   computed from the same arguments as the test case. `dsconv_lib.checks.check_function_cases(...,
   mistakes=MISTAKES[name])` compares a failing answer with them and, where one matches every failed

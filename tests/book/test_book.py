@@ -38,7 +38,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 pytestmark = pytest.mark.book
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 BUILD_LOG = ROOT / "_build" / "book-build.log"  # written by `make book`
 CHROMIUM = Path("/usr/bin/chromium")

@@ -28,7 +28,7 @@ from dsconv_lib import presubmit, reference
 from dsconv_lib.checks import ForbiddenCall, ForbiddenCallError, _BlockImport, check_function_cases, forbid, forbid_log
 from dsconv_lib.presubmit import GRADING_LIMITS, Blank, Violation, before_you_submit
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if (p / f"{p.name}.ipynb").is_file())
 
 

@@ -22,7 +22,7 @@ import pytest
 from inprocess import recorded_calls, run_visible
 from mistake_variants import VARIANTS, packed, sources
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENTS = sorted(VARIANTS)
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from dsconv_lib.gpu import results
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 DEVICE = "Synthetic GPU 80GB"
 
 
