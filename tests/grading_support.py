@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 import pytest
+from notebooks import code_cells, grade_id, load, source  # noqa: F401  (re-exported for the test modules)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,16 +38,6 @@ def course_command(*args: str, timeout: int = 600) -> subprocess.CompletedProces
                           text=True, timeout=timeout)
 
 
-def load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def source(cell: dict) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def grade_id(cell: dict) -> Optional[str]:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def solution_path(assignment: str) -> Path:
@@ -223,7 +214,7 @@ def check_release(assignment: Assignment, full: float, absent: list[str]) -> Non
     text = assignment.release.read_text(encoding="utf-8")
     for needle in ["BEGIN SOLUTION", "HIDDEN TESTS", *absent]:
         assert needle not in text, f"{needle!r} in {assignment.release}"
-    first_code = next(c for c in load(assignment.release)["cells"] if c["cell_type"] == "code")
+    first_code = code_cells(load(assignment.release))[0]
     assert source(first_code).strip() == INSTALL_CELL, source(first_code)
     assert first_code["metadata"]["nbgrader"]["locked"] is True, first_code["metadata"]
     points = sum(c["metadata"].get("nbgrader", {}).get("points", 0) for c in load(assignment.solution)["cells"])

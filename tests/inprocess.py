@@ -17,16 +17,15 @@ from collections import defaultdict
 from typing import Any, Optional
 
 import grading_support as support
+from notebooks import code_cells, grade_id, nbgrader, source
 
 SKIPPED = {"install", "before_you_submit"}
 
 
 def _cells(assignment: str, replace: Optional[dict[str, str]] = None):
-    notebook = support.student_notebook(assignment, replace)
-    for cell in notebook["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] == "code" and meta.get("grade_id") not in SKIPPED:
-            yield meta.get("grade_id"), bool(meta.get("grade")), support.source(cell)
+    for cell in code_cells(support.student_notebook(assignment, replace)):
+        if grade_id(cell) not in SKIPPED:
+            yield grade_id(cell), bool(nbgrader(cell).get("grade")), source(cell)
 
 
 def _run_cell(cell_id: str, code: str, namespace: dict) -> Optional[str]:

@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from notebooks import code_cells, load
 
 try:
     import tomllib
@@ -50,18 +50,9 @@ def rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-def load_notebook(path: Path) -> dict:
-    with path.open(encoding="utf-8") as f:
-        return json.load(f)
-
-
 def source(cell: dict) -> str:
     text = cell.get("source", "")
     return "".join(text) if isinstance(text, list) else text
-
-
-def code_cells(notebook: dict) -> list[dict]:
-    return [cell for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"]
 
 
 def repository_url() -> str:
@@ -133,7 +124,7 @@ def test_book_has_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
 def test_notebook_outputs_are_stripped(path: Path):
-    notebook = load_notebook(path)
+    notebook = load(path)
     problems = []
     for index, cell in enumerate(notebook.get("cells", [])):
         if cell.get("cell_type") != "code":
@@ -155,7 +146,7 @@ def test_notebook_outputs_are_stripped(path: Path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_IDS)
 def test_install_cell_uses_configured_repository(path: Path):
     url = repository_url()
-    cells = code_cells(load_notebook(path))
+    cells = code_cells(load(path))
     install_cells = [cell for cell in cells if is_install_cell(cell)]
     assert len(install_cells) == 1, (
         f"{rel(path)} needs exactly one install cell (a code cell with `%pip install`), found {len(install_cells)}"

@@ -35,6 +35,7 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from notebooks import source
 
 pytestmark = pytest.mark.book
 
@@ -157,10 +158,6 @@ def test_mathjax_is_served_with_the_book(built_book: Path):
 # The notebooks, as Colab runs them -------------------------------------------------
 
 
-def cell_source(cell) -> str:
-    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
-
-
 @pytest.mark.parametrize("page", TOC_NOTEBOOKS)
 def test_notebook_runs_top_to_bottom(page: str, monkeypatch: pytest.MonkeyPatch):
     path = ROOT / f"{page}.ipynb"
@@ -191,7 +188,7 @@ def test_notebook_runs_top_to_bottom(page: str, monkeypatch: pytest.MonkeyPatch)
             out = next(o for o in cell.outputs if o.get("output_type") == "error")
             trace = ANSI.sub("", "\n".join(out.get("traceback", [])))
             message = (f"{page}.ipynb: cell {index} raised {out.get('ename')}: {out.get('evalue')}\n"
-                       f"--- cell {index} ---\n{cell_source(cell)}\n--- traceback ---\n{trace}")
+                       f"--- cell {index} ---\n{source(cell)}\n--- traceback ---\n{trace}")
         else:
             message = f"{page}.ipynb did not run to the end: {ANSI.sub('', str(error))}"
         pytest.fail(message, pytrace=False)
@@ -202,7 +199,7 @@ def test_notebook_runs_top_to_bottom(page: str, monkeypatch: pytest.MonkeyPatch)
             continue
         for output in cell.outputs:
             if output.get("output_type") == "stream" and output.get("name") == "stderr" and "Warning" in output.get("text", ""):
-                warnings.append(f"--- cell {index} ---\n{cell_source(cell)}\n--- stderr ---\n{output['text'].strip()}")
+                warnings.append(f"--- cell {index} ---\n{source(cell)}\n--- stderr ---\n{output['text'].strip()}")
     assert not warnings, (
         f"{page}.ipynb: cells print Python warnings (fix their cause; the book would show them):\n"
         + "\n".join(warnings)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import json
 import re
 import types
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 import pytest
 
 from dsconv_lib import presubmit, reference
+from notebooks import answer_cells, load, source
 from dsconv_lib.checks import ForbiddenCall, ForbiddenCallError, _BlockImport, check_function_cases, forbid, forbid_log
 from dsconv_lib.presubmit import GRADING_LIMITS, Blank, Violation, before_you_submit
 
@@ -353,14 +353,6 @@ def test_without_a_namespace_it_reads_the_callers_globals(no_ipython):
 # ----------------------------------------------------------------------------- the notebooks
 
 
-def source(cell: dict) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def load(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def defined_names(code: str) -> tuple[list[str], list[str]]:
     """(every name a cell's code defines at its top level, the functions among them)."""
     names, functions = [], []
@@ -371,10 +363,6 @@ def defined_names(code: str) -> tuple[list[str], list[str]]:
         elif isinstance(node, ast.Assign):
             names += [target.id for target in node.targets if isinstance(target, ast.Name)]
     return names, functions
-
-
-def answer_cells(notebook: dict) -> list[str]:
-    return [source(c) for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution")]
 
 
 def call_arguments(code: str) -> tuple[list[str], list[str]]:
@@ -407,8 +395,8 @@ def test_every_notebook_ends_with_the_locked_before_you_submit_cell(kind: str, a
     assert source(last) == source(solution["cells"][-1])
 
     answers, own = call_arguments(source(last))
-    solution_names = [n for code in answer_cells(solution) for n in defined_names(code)[0]]
-    released_names = [n for code in answer_cells(notebook) for n in defined_names(code)[0]] \
+    solution_names = [n for code in map(source, answer_cells(solution)) for n in defined_names(code)[0]]
+    released_names = [n for code in map(source, answer_cells(notebook)) for n in defined_names(code)[0]] \
         if kind == "exercises" else None
     missing = [name for name in answers if name not in solution_names]
     assert not missing, f"{assignment}: before_you_submit names {missing}, which no answer cell defines"
@@ -416,7 +404,7 @@ def test_every_notebook_ends_with_the_locked_before_you_submit_cell(kind: str, a
         assert set(answers) == set(released_names), (answers, released_names)
     # The implement-it-yourself functions: answers that a test cell runs under `forbid`.
     tests = [source(c) for c in solution["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
-    functions = [n for code in answer_cells(solution) for n in defined_names(code)[1]]
+    functions = [n for code in map(source, answer_cells(solution)) for n in defined_names(code)[1]]
     for name in own:
         assert name in answers and name in functions, name
         assert any("forbid" in t and re.search(rf"\b{name}\b", t) for t in tests), name

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 from grading_support import ROOT, Assignment, Graded, check_full_marks, colab_resave, grade, load, source, swap
+from notebooks import code_cells
 from grading_support import student_notebook as student
 
 FULL = {"ex02": 12.0, "ex03": 10.0}
@@ -162,6 +163,6 @@ def test_releases_have_no_solutions_and_a_locked_install_cell():
         release = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
         text = release.read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-        first_code = next(c for c in load(release)["cells"] if c["cell_type"] == "code")
+        first_code = code_cells(load(release))[0]
         assert source(first_code).strip().startswith("try:\n    import dsconv_lib\nexcept ImportError:")
         assert first_code["metadata"]["nbgrader"]["locked"] is True

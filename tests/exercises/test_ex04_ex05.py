@@ -13,6 +13,7 @@ from __future__ import annotations
 
 
 import pytest
+from notebooks import code_cells
 from grading_support import (
     ROOT,
     colab_resave,
@@ -148,7 +149,7 @@ def test_release_has_no_solutions_or_hidden_tests(assignment):
     release = ROOT / "exercises" / assignment / f"{assignment}.ipynb"
     text = release.read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
-    first_code = next(c for c in load(release)["cells"] if c["cell_type"] == "code")
+    first_code = code_cells(load(release))[0]
     assert "import dsconv_lib" in source(first_code)
     assert first_code["metadata"]["nbgrader"]["locked"] is True
 

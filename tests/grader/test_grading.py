@@ -20,6 +20,7 @@ from pathlib import Path
 
 import grading_support as support
 import pytest
+from notebooks import code_cells
 from grading_support import (
     colab_resave,
     course_command,
@@ -125,7 +126,7 @@ def test_validate_solution_full_marks_blank_zero():
 def test_release_has_no_solutions_or_hidden_tests_and_a_locked_install_cell():
     text = RELEASE.read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "answer_q1 = 16" not in text
-    first_code = next(c for c in load(RELEASE)["cells"] if c["cell_type"] == "code")
+    first_code = code_cells(load(RELEASE))[0]
     assert source(first_code).strip() == (
         'try:\n    import dsconv_lib\nexcept ImportError:\n'
         '    %pip install -q "git+https://github.com/dsconv-course/dsconv-course"')

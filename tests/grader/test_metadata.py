@@ -13,16 +13,13 @@ pytest.importorskip("nbgrader")
 from nbgrader.preprocessors import CheckCellMetadata as NbgraderCheckCellMetadata  # noqa: E402
 
 from dsconv_grader.intake.metadata import CheckCellMetadata  # noqa: E402
+from notebooks import graded_cells  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def solution() -> nbformat.NotebookNode:
     return nbformat.read(REPO / "solutions" / "ex01" / "ex01.ipynb", as_version=4)
-
-
-def graded_cells(nb: nbformat.NotebookNode) -> list:
-    return [cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("grade")]
 
 
 def broken(how: str) -> nbformat.NotebookNode:
