@@ -41,3 +41,11 @@ def test_html_escapes_every_cell_and_keeps_the_structure():
     Collect().feed(page)
     assert texts == ["t<", "<b>", "n", "a&b", "1", "all", "1", "n>"]
     assert "<tfoot>" in page and page.count('style="text-align:right"') == 3
+
+
+def test_a_table_prints_as_text_and_displays_as_html():
+    from dsconv_lib.tables import Table
+
+    table = Table(["a", "b"], [["x", 1]], note="n")
+    assert str(table) == format_table(["a", "b"], [["x", 1]], note="n")
+    assert table._repr_html_() == html_table(["a", "b"], [["x", 1]], note="n")
