@@ -112,6 +112,12 @@ class Profile:
         params, macs = max(self.total_params, 1), max(self.total_macs, 1)
         return [KindTotal(kind, p, m, p / params, m / macs) for kind, (p, m) in kinds.items()]
 
+    def kind_table(self) -> str:
+        """`by_kind()` as a fixed-width text table: each kind's parameters and MACs, and their shares."""
+        rows = [[k.kind, f"{k.params:,}", f"{k.params_share:.2%}", f"{k.macs:,}", f"{k.macs_share:.2%}"]
+                for k in self.by_kind()]
+        return format_table(["kind", "params", "% params", "MACs", "% MACs"], rows)
+
     def _table_parts(self) -> tuple[list[str], list[list[str]], dict[str, object]]:
         header = ["layer", "kind", "input shape", "output shape", "params", "MACs", "bytes"]
         rows = [
