@@ -14,7 +14,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from torch import nn
 
 from dsconv_lib import cost, shapes
