@@ -102,6 +102,19 @@ class Profile:
         """The totals as a `Cost`, for `roofline`, `energy.cost_energy`, ..."""
         return Cost(self.total_params, self.total_macs, self.total_bytes)
 
+    def within(self, module_name: str) -> "Profile":
+        """The rows of the layers inside module `module_name` of the model (e.g. "features.3"), as a profile.
+
+        Its first row's input is the module's input; its last row's output is the module's
+        output when BatchNorm, activations and residual additions come after it (they keep the shape).
+        """
+        layers = tuple(layer for layer in self.layers
+                       if layer.name == module_name or layer.name.startswith(module_name + "."))
+        if not layers:
+            raise ValueError(f"module_name must name a module with counted layers, got {module_name!r}; "
+                             f"the layers are {', '.join(layer.name for layer in self.layers[:5])}, ...")
+        return dataclasses.replace(self, layers=layers)
+
     def by_kind(self) -> list[KindTotal]:
         """Totals per layer kind, in order of first appearance (MobileNet's Table 2 view)."""
         kinds: dict[str, list[int]] = {}

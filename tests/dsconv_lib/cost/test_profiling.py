@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 from torch import nn
 
 from dsconv_lib import cost, shapes
@@ -170,3 +171,24 @@ def test_bad_arguments_are_named_with_what_they_got(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         call()
 
+
+
+def test_within_keeps_the_rows_of_one_module():
+    from dsconv_lib.nn import InvertedResidual, MobileNetV2
+
+    model = MobileNetV2(width_multiplier=0.5)
+    p = cost.profile(model, (1, 3, 64, 64), **cost.PAPER_CONVENTION)
+    block = p.within("features.2")
+    assert isinstance(model.features[2], InvertedResidual)
+    assert [layer.name for layer in block.layers] == [
+        "features.2.expand.0", "features.2.separable.depthwise", "features.2.separable.pointwise"]
+    with torch.no_grad():
+        middle = model.features[:2](torch.zeros(1, 3, 64, 64))
+        assert block.layers[0].input_shape == tuple(middle.shape)
+        assert block.layers[-1].output_shape == tuple(model.features[2](middle).shape)
+    assert (block.total_params, block.total_macs) == (sum(layer.params for layer in p.layers[3:6]),
+                                                      sum(layer.macs for layer in p.layers[3:6]))
+    assert p.within("features.1").layers == p.layers[1:3]  # "features.1" is not "features.10"...
+    assert p.within("classifier").layers == p.layers[-1:]
+    with pytest.raises(ValueError, match="module_name must name a module with counted layers, got 'features.99'"):
+        p.within("features.99")
