@@ -7,7 +7,9 @@ What is established here:
     torch's padding='same');
   - to_tuple accepts Python and numpy ints, and rejects bools, strings, floats and wrong lengths;
   - axis_pass_arguments (formerly column_and_row_arguments) splits a convolution's arguments
-    into one pass per spatial axis (for 2D: a column pass over H, then a row pass over W).
+    into one pass per spatial axis (for 2D: a column pass over H, then a row pass over W);
+  - spatial_size applies the one Size rule (an int is that size in every spatial dimension of the op)
+    and positive_int checks a count, both naming the argument and what it got.
 """
 
 from __future__ import annotations
