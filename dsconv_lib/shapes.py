@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 IntOrTuple = Union[int, Sequence[int]]  # kernel_size, stride, dilation: an int means the same in every spatial dimension
 Padding = Union[int, Sequence[int], str]  # IntOrTuple, or "same" / "valid" as in torch
-Size = Union[int, Sequence[int]]  # a spatial size: an int means that size in every spatial dimension of the op
+# A spatial size (input_size, ...). The one rule, for the whole library: an int means that size in
+# every spatial dimension of the op (a square for a 2D op, a length for 1D, a cube for 3D); a tuple
+# gives one size per dimension. How many dimensions the op has is the op's: `spatial_size` below reads
+# them from a tuple, and each op says what an int stands for (cost.conv: 2D; cost.fft: 1D; cost.spatiotemporal: 3D).
+Size = Union[int, Sequence[int]]
 
 
 def to_tuple(value: IntOrTuple, n: int, name: str, *, minimum: int = 1) -> tuple[int, ...]:
@@ -41,6 +45,34 @@ def to_tuple(value: IntOrTuple, n: int, name: str, *, minimum: int = 1) -> tuple
         need = "positive" if minimum == 1 else f">= {minimum}"
         raise ValueError(f"{name} must be {need} in every dimension, got {values!r}")
     return values
+
+
+def spatial_size(size: Size, ndim: Optional[int] = None, name: str = "input_size", *,
+                 int_ndim: int = 2) -> tuple[int, ...]:
+    """`size` as one positive int per spatial dimension, by the `Size` rule.
+
+    ndim: the op's number of spatial dimensions; None takes it from `size`, a tuple's
+    length or, for an int, `int_ndim` (what the op takes an int for: 2 for a square image).
+    Raises TypeError or ValueError naming `name`, what it got and what it needs.
+
+    >>> spatial_size(56), spatial_size((8, 28, 28)), spatial_size(128, int_ndim=1), spatial_size(16, 3)
+    ((56, 56), (8, 28, 28), (128,), (16, 16, 16))
+    """
+    if ndim is None:
+        is_tuple = isinstance(size, Sequence) and not isinstance(size, (str, bytes))
+        ndim = len(size) if is_tuple else int_ndim  # type: ignore[arg-type]
+    return to_tuple(size, ndim, name)
+
+
+def positive_int(value: object, name: str) -> int:
+    """`value` as an int >= 1 (a count: channels, a batch, a length), or a ValueError naming `name`.
+
+    >>> positive_int(64, "c_in")
+    64
+    """
+    if not _is_int(value) or operator.index(value) < 1:  # type: ignore[arg-type]
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return operator.index(value)  # type: ignore[arg-type]
 
 
 def _is_int(value: object) -> bool:

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from typing import Optional
 
+from ..shapes import positive_int
 from .formulas import Cost, conv, separable_conv
 
 
 def _check_positive(**values: int) -> None:
     for name, value in values.items():
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        positive_int(value, name)
 
 
 def self_attention_parts(

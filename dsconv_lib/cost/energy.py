@@ -22,6 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..shapes import positive_int
+from ._checks import non_negative, positive
 from .formulas import Cost
 
 # Published energies in picojoules, 45 nm, 0.9 V (Horowitz, 2014). The 32-bit
@@ -52,9 +54,7 @@ class EnergyTable:
 
     def __post_init__(self) -> None:
         for field in ("multiply_pj", "add_pj", "memory_pj_per_byte"):
-            value = getattr(self, field)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
-                raise ValueError(f"{field} must be a finite number >= 0, got {value!r}")
+            non_negative(getattr(self, field), field)
 
     @property
     def mac_pj(self) -> float:
@@ -103,10 +103,8 @@ def inference_energy(macs: int, bytes_moved: int, table: EnergyTable = FLOAT32_D
     Count the bytes with the element size the table assumes (4 for float32,
     1 for int8: `cost.conv(..., bytes_per_element=1)`).
     """
-    if macs < 0:
-        raise ValueError(f"macs must be >= 0, got {macs}")
-    if bytes_moved < 0:
-        raise ValueError(f"bytes_moved must be >= 0, got {bytes_moved}")
+    non_negative(macs, "macs")
+    non_negative(bytes_moved, "bytes_moved")
     return Energy(macs * table.mac_pj * 1e-12, bytes_moved * table.memory_pj_per_byte * 1e-12)
 
 
@@ -117,9 +115,7 @@ def cost_energy(cost: Cost, table: EnergyTable = FLOAT32_DRAM) -> Energy:
 
 def battery_joules(capacity_mah: float, volts: float) -> float:
     """The energy a battery holds: capacity (mAh) * 3.6 (C per mAh) * voltage (V), in joules."""
-    if capacity_mah <= 0 or volts <= 0:
-        raise ValueError(f"capacity_mah and volts must be positive, got {capacity_mah} and {volts}")
-    return capacity_mah * 3.6 * volts
+    return positive(capacity_mah, "capacity_mah") * 3.6 * positive(volts, "volts")
 
 
 def mixed_schedule_energy(big_j: float, small_j: float, period: int) -> float:
@@ -127,8 +123,7 @@ def mixed_schedule_energy(big_j: float, small_j: float, period: int) -> float:
 
         E_avg(k) = (E_big + (k - 1) * E_small) / k
     """
-    if period < 1 or int(period) != period:
-        raise ValueError(f"period must be an integer >= 1, got {period!r}")
+    period = positive_int(period, "period")
     return (big_j + (period - 1) * small_j) / period
 
 

@@ -17,40 +17,37 @@ multiply them element by element, transform back. The counting model:
 Direct convolution costs 2 FLOPs per MAC, and its MACs are the depthwise
 convolution's in `formulas` (one channel at a time: FFT convolution filters
 channels separately, like a depthwise step). Everything is per channel and per
-image unless `channels`/`batch` say otherwise.
+image unless `channels`/`batch` say otherwise. Sizes follow the `shapes.Size`
+rule; the convolution has as many axes as `input_size`, and an int is the
+length of a 1D signal.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence, Union
+import warnings
 
-from ..shapes import to_tuple
+from ..shapes import Size, next_power_of_2, spatial_size, to_tuple
 from .formulas import depthwise_conv
-
-Size = Union[int, Sequence[int]]
 
 
 def _sizes(input_size: Size, kernel_size: Size) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    size = (input_size,) if isinstance(input_size, int) else tuple(input_size)
-    kernel = to_tuple(kernel_size, len(size), "kernel_size")
-    for name, values in (("input_size", size), ("kernel_size", kernel)):
-        if not all(isinstance(v, int) and v >= 1 for v in values):
-            raise ValueError(f"{name} must hold positive ints, got {values!r}")
-    return size, kernel
+    """The input's and the kernel's sizes, one int per axis; an int input_size is a 1D signal's length."""
+    size = spatial_size(input_size, int_ndim=1)
+    return size, to_tuple(kernel_size, len(size), "kernel_size")
 
 
 def next_power_of_two(n: int) -> int:
-    """The smallest power of two >= n (n >= 1)."""
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    return 1 << (n - 1).bit_length()
+    """Deprecated: use `dsconv_lib.shapes.next_power_of_2` (the same value)."""
+    warnings.warn("dsconv_lib.cost.fft.next_power_of_two is deprecated; use dsconv_lib.shapes.next_power_of_2",
+                  DeprecationWarning, stacklevel=2)
+    return next_power_of_2(n)
 
 
 def fft_size(input_size: Size, kernel_size: Size) -> tuple[int, ...]:
     """Per axis, the power of two N_i >= n_i + k_i - 1 (no circular wrap-around)."""
     size, kernel = _sizes(input_size, kernel_size)
-    return tuple(next_power_of_two(n + k - 1) for n, k in zip(size, kernel))
+    return tuple(next_power_of_2(n + k - 1) for n, k in zip(size, kernel))
 
 
 def fft_flops(points: int, *, real_input: bool = True) -> float:
@@ -104,7 +101,7 @@ def fft_crossover_kernel(input_size: Size, *, kernel_transformed: bool = True, m
 
     Raises ValueError if none up to max_kernel does.
     """
-    size = (input_size,) if isinstance(input_size, int) else tuple(input_size)
+    size = spatial_size(input_size, int_ndim=1)
     for k in range(1, max_kernel + 1, 2):
         if fft_conv_flops(size, k, kernel_transformed=kernel_transformed) < direct_conv_flops(size, k):
             return k

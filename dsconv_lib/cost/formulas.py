@@ -13,20 +13,18 @@ Conventions, stated once and used everywhere in the course:
   (4 for float32). A block's bytes are the sum over its layers, run one after
   another; `separable_conv(..., fused=True)` keeps the intermediate on chip.
 
-Sizes: `input_size` is the spatial size of the input, (H, W) for 2D (an int
-means H = W), (L,) for 1D, (D, H, W) for 3D. `batch` multiplies MACs and
-activation bytes, not parameters.
+Sizes: `input_size` is the spatial size of the input, (H, W) for 2D, (L,) for
+1D, (D, H, W) for 3D; the layer has as many spatial dimensions as the tuple. An
+int is a square 2D image, H = W (the `shapes.Size` rule). `batch` multiplies
+MACs and activation bytes, not parameters.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence, Union
 
-from ..shapes import IntOrTuple, Padding, axis_pass_arguments, conv_geometry, to_tuple
-
-Size = Union[int, Sequence[int]]
+from ..shapes import IntOrTuple, Padding, Size, axis_pass_arguments, conv_geometry, positive_int, spatial_size, to_tuple
 
 
 @dataclass(frozen=True)
@@ -51,11 +49,6 @@ class Cost:
         return Cost(self.params + other.params, self.macs + other.macs, self.bytes + other.bytes)
 
 
-def _spatial(input_size: Size) -> tuple[int, ...]:
-    """input_size as a tuple; an int is a square 2D image."""
-    return to_tuple(input_size, 2, "input_size") if isinstance(input_size, int) else tuple(input_size)
-
-
 def conv(
     c_in: int,
     c_out: int,
@@ -76,7 +69,7 @@ def conv(
         params = C_out * (C_in / groups) * prod(k)        (+ C_out with bias)
         MACs   = batch * C_out * prod(out) * (C_in / groups) * prod(k)
     """
-    size = _spatial(input_size)
+    size = spatial_size(input_size)
     if c_in % groups or c_out % groups:
         raise ValueError(f"groups={groups} must divide c_in={c_in} and c_out={c_out}")
     geometry = conv_geometry(size, kernel_size, stride, padding, dilation, ndim=len(size))
@@ -133,7 +126,7 @@ def pointwise_conv(
 def _output_size(input_size: Size, kernel_size: IntOrTuple, *, stride: IntOrTuple = 1,
                  padding: Padding = 0, dilation: IntOrTuple = 1) -> tuple[int, ...]:
     """Spatial output size of a convolution on `input_size` (see dsconv_lib.shapes)."""
-    size = _spatial(input_size)
+    size = spatial_size(input_size)
     return conv_geometry(size, kernel_size, stride, padding, dilation, ndim=len(size)).output_size
 
 
@@ -158,7 +151,7 @@ def separable_conv(
     step is redundant). With fused=True the intermediate (N, C_in*m, *out) tensor
     never goes to memory, so its write and read are not counted.
     """
-    size = _spatial(input_size)
+    size = spatial_size(input_size)
     mid = c_in * depth_multiplier
     depthwise = depthwise_conv(
         c_in, kernel_size, size, depth_multiplier=depth_multiplier, stride=stride, padding=padding,
@@ -192,7 +185,7 @@ def spatially_separable_conv(
     against k^3). The passes run one after another, so bytes include the
     intermediate tensors; `bias` is added once, after the last pass.
     """
-    size = _spatial(input_size)
+    size = spatial_size(input_size)
     kernel = to_tuple(kernel_size, len(size), "kernel_size")
     total = Cost(0, 0, 0)
     for axis, arguments in enumerate(axis_pass_arguments(stride, padding, dilation, ndim=len(size))):
@@ -215,14 +208,14 @@ def linear(in_features: int, out_features: int, *, bias: bool = True, batch: int
 
 def batchnorm(channels: int, input_size: Size, *, batch: int = 1, bytes_per_element: int = 4) -> Cost:
     """BatchNorm at inference: y = a * x + b per channel; 2C parameters, one MAC per element."""
-    elements = batch * channels * math.prod(_spatial(input_size))
+    elements = batch * channels * math.prod(spatial_size(input_size))
     return Cost(2 * channels, elements, (2 * elements + 2 * channels) * bytes_per_element)
 
 
 def pool(channels: int, input_size: Size, kernel_size: IntOrTuple, *, stride: IntOrTuple = 1,
          padding: Padding = 0, batch: int = 1, bytes_per_element: int = 4) -> Cost:
     """Max or average pooling: no parameters, no MACs, but it reads and writes a tensor."""
-    size = _spatial(input_size)
+    size = spatial_size(input_size)
     out = _output_size(size, kernel_size, stride=stride, padding=padding)
     elements = batch * channels * (math.prod(size) + math.prod(out))
     return Cost(0, 0, elements * bytes_per_element)
@@ -251,7 +244,7 @@ def squeeze_excite(
     hidden = squeeze_excite_channels(channels, reduction)
     squeeze = linear(channels, hidden, bias=bias, batch=batch, bytes_per_element=bytes_per_element)
     excite = linear(hidden, channels, bias=bias, batch=batch, bytes_per_element=bytes_per_element)
-    elements = batch * channels * math.prod(_spatial(input_size))
+    elements = batch * channels * math.prod(spatial_size(input_size))
     return Cost(
         squeeze.params + excite.params,
         squeeze.macs + excite.macs,
@@ -279,11 +272,10 @@ def inverted_residual(
         MACs   = H W t C_in^2 [t > 1] + H' W' t C_in (k^2 + C_out)
     The residual addition is elementwise work, not a MAC.
     """
-    if expand_ratio < 1 or int(expand_ratio) != expand_ratio:
-        raise ValueError(f"expand_ratio must be a whole number >= 1, got {expand_ratio}")
-    size = _spatial(input_size)
+    expand_ratio = positive_int(expand_ratio, "expand_ratio")
+    size = spatial_size(input_size)
     kernel = to_tuple(kernel_size, len(size), "kernel_size")
-    hidden = c_in * int(expand_ratio)
+    hidden = c_in * expand_ratio
     common = {"batch": batch, "bytes_per_element": bytes_per_element}
     total = Cost(0, 0, 0)
     if expand_ratio > 1:
@@ -363,5 +355,5 @@ def separable_ratio_closed_form(c_out: int, kernel_size: IntOrTuple, depth_multi
     which is 1/C_out + 1/k^2 for the usual m = 1 and a k x k kernel. The same ratio
     holds for parameters (without biases). An int kernel_size is square.
     """
-    kernel = to_tuple(kernel_size, 2, "kernel_size") if isinstance(kernel_size, int) else tuple(kernel_size)
+    kernel = spatial_size(kernel_size, name="kernel_size")
     return depth_multiplier * (1 / c_out + 1 / math.prod(kernel))

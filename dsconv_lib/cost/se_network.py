@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..shapes import positive_int
 from .formulas import Cost, squeeze_excite
 
 Stages = Sequence[tuple[int, int]]
 
 
 def _checked(stages: Stages) -> list[tuple[int, int]]:
+    """The stages as (N_s, C_s) pairs of ints, or a ValueError naming the stage that is not one."""
     checked = []
-    for stage in stages:
-        if len(stage) != 2 or any(int(v) != v or v < 1 for v in stage):
-            raise ValueError(f"stages must be (blocks N_s, channels C_s) pairs of positive whole numbers, got {stage!r}")
-        checked.append((int(stage[0]), int(stage[1])))
+    for i, stage in enumerate(stages):
+        if len(stage) != 2:
+            raise ValueError(f"stages must be (blocks N_s, channels C_s) pairs, got stages[{i}] = {stage!r}")
+        checked.append((positive_int(stage[0], f"stages[{i}] blocks N_s"), positive_int(stage[1], f"stages[{i}] channels C_s")))
     return checked
 
 
@@ -33,8 +35,7 @@ def squeeze_excite_network(stages: Stages, reduction: int, *, bias: bool = False
     The hidden width is max(1, C_s // r) as in SqueezeExcite. bytes is 0: it depends on
     spatial sizes, which stages do not give.
     """
-    if reduction < 1:
-        raise ValueError(f"reduction must be >= 1, got {reduction}")
+    reduction = positive_int(reduction, "reduction")
     total = Cost(0, 0, 0)
     for blocks, channels in _checked(stages):
         block = squeeze_excite(channels, reduction, 1, bias=bias, batch=batch)
@@ -48,6 +49,5 @@ def squeeze_excite_network_closed_form(stages: Stages, reduction: int) -> float:
     Equal to squeeze_excite_network(stages, r).params when r divides every C_s (then C_s / r
     is the hidden width exactly); otherwise the count rounds each C_s / r down.
     """
-    if reduction < 1:
-        raise ValueError(f"reduction must be >= 1, got {reduction}")
+    reduction = positive_int(reduction, "reduction")
     return 2 / reduction * sum(blocks * channels**2 for blocks, channels in _checked(stages))

@@ -13,20 +13,16 @@ since then M (d^2 C_in + t C_out) <= t d^2 C_in C_out.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Union
+from typing import Optional
 
-from ..shapes import IntOrTuple, to_tuple
+from ..shapes import IntOrTuple, Size, positive_int, spatial_size, to_tuple
 from .formulas import Cost, _output_size, conv
-
-Size = Union[int, Sequence[int]]
 
 
 def r2plus1d_mid_channels(c_in: int, c_out: int, kernel_size: IntOrTuple) -> int:
     """Tran et al.'s M: the width that gives (2+1)D the parameters of the full 3D kernel (t, kh, kw)."""
     t, kh, kw = to_tuple(kernel_size, 3, "kernel_size")
-    for name, value in (("c_in", c_in), ("c_out", c_out)):
-        if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    c_in, c_out = positive_int(c_in, "c_in"), positive_int(c_out, "c_out")
     spatial = kh * kw
     return (t * spatial * c_in * c_out) // (spatial * c_in + t * c_out)
 
@@ -54,12 +50,8 @@ def r2plus1d_conv(
     t, kh, kw = to_tuple(kernel_size, 3, "kernel_size")
     st, sh, sw = to_tuple(stride, 3, "stride")
     pt, ph, pw = to_tuple(padding, 3, "padding", minimum=0)
-    size = tuple(input_size) if not isinstance(input_size, int) else (input_size,) * 3
-    if len(size) != 3:
-        raise ValueError(f"input_size must be (T, H, W), got {input_size!r}")
-    mid = r2plus1d_mid_channels(c_in, c_out, (t, kh, kw)) if mid_channels is None else mid_channels
-    if not isinstance(mid, int) or mid < 1:
-        raise ValueError(f"mid_channels must be a positive int, got {mid!r}")
+    size = spatial_size(input_size, 3)  # (T, H, W); an int is a cube
+    mid = r2plus1d_mid_channels(c_in, c_out, (t, kh, kw)) if mid_channels is None else positive_int(mid_channels, "mid_channels")
     common = {"batch": batch, "bytes_per_element": bytes_per_element}
     spatial = conv(c_in, mid, (1, kh, kw), size, stride=(1, sh, sw), padding=(0, ph, pw), **common)
     middle = _output_size(size, (1, kh, kw), stride=(1, sh, sw), padding=(0, ph, pw))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 from . import Mistake
@@ -30,3 +31,11 @@ def flops_for_macs(macs: Callable[..., Any]) -> Mistake:
     return Mistake("FLOPs", "counting FLOPs (2 per multiply-accumulate) instead of MACs",
                    "one MAC is one multiply and one add together", "02_counting_cost", "MACs and FLOPs",
                    lambda *args, **kwargs: 2 * macs(*args, **kwargs))
+
+
+def with_arguments(right: Callable[..., Any], **replaced: Any) -> Callable[..., Any]:
+    """`right` called with a case's arguments, some of them replaced: a mistake that ignores one (stride=1)."""
+    def wrong(*args: Any) -> Any:
+        arguments = inspect.signature(right).bind(*args).arguments
+        return right(**{**arguments, **replaced})
+    return wrong

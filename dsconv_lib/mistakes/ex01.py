@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import reference
+from ..shapes import conv_output_size
 from . import EdgeCase, Mistake
 from ._common import flops_for_macs
 from ._wrong import conv2d_flipped, conv2d_one_side, conv2d_stride_ignored
@@ -45,10 +46,6 @@ NAMED = (
 )
 
 
-def _size(size, kernel, stride, padding, dilation, *, two_sides=2, plus_one=1, divide=lambda a, b: a // b):
-    return divide(size + two_sides * padding - dilation * (kernel - 1) - 1, stride) + plus_one
-
-
 def _single(conv, x, w, stride, padding, **options):
     return conv(np.asarray(x, dtype=np.float64)[None, None], np.asarray(w, dtype=np.float64)[None, None],
                 None, stride, padding, **options)[0, 0]
@@ -73,19 +70,19 @@ _CHANNELS = ("weight[o, c] is the kernel from input channel c to output channel 
 MISTAKES = {
     "output_size": (
         Mistake("no +1", "the formula without its + 1", *_FORMULA,
-                lambda size, kernel, stride=1, padding=0, dilation=1: _size(size, kernel, stride, padding, dilation,
-                                                                            plus_one=0)),
+                lambda size, kernel, stride=1, padding=0, dilation=1:
+                conv_output_size(size, kernel, stride, padding, dilation) - 1),
         Mistake("true division", "a true division (/) instead of the floor (//)", *_FORMULA,
-                lambda size, kernel, stride=1, padding=0, dilation=1: _size(size, kernel, stride, padding, dilation,
-                                                                            divide=lambda a, b: a / b)),
+                lambda size, kernel, stride=1, padding=0, dilation=1:
+                (size + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1),
         Mistake("dilation ignored", "ignoring the dilation (a dilated kernel spans d(k - 1) + 1 pixels)",
                 "the output size is floor((H + 2p - d(k - 1) - 1) / s) + 1", CH1, "Dilation",
-                lambda size, kernel, stride=1, padding=0, dilation=1: _size(size, kernel, stride, padding, 1)),
+                lambda size, kernel, stride=1, padding=0, dilation=1: conv_output_size(size, kernel, stride, padding)),
         Mistake("padding on one side", "padding on one side only (H + p instead of H + 2p)", *_PADDING,
-                lambda size, kernel, stride=1, padding=0, dilation=1: _size(size, kernel, stride, padding, dilation,
-                                                                            two_sides=1)),
+                lambda size, kernel, stride=1, padding=0, dilation=1:
+                conv_output_size(size + padding, kernel, stride, 0, dilation)),
         Mistake("stride ignored", "ignoring the stride", *_STRIDE,
-                lambda size, kernel, stride=1, padding=0, dilation=1: _size(size, kernel, 1, padding, dilation)),
+                lambda size, kernel, stride=1, padding=0, dilation=1: conv_output_size(size, kernel, 1, padding, dilation)),
     ),
     "conv2d_single_channel": (
         Mistake("flipped kernel", "the kernel flipped (a true convolution)", *_FLIP,

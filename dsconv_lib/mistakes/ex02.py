@@ -7,33 +7,39 @@ roofline_min_time(flops, nbytes, peak, bandwidth) -> seconds; roofline_bound(...
 
 from __future__ import annotations
 
+from .. import cost
 from . import EdgeCase, Mistake
-from ._common import flops_for_macs
+from ._common import flops_for_macs, with_arguments
 
 CH2 = "02_counting_cost"
 
 
-def _out(size, k, stride=1, padding=0, two_sides=2):
-    return (size + two_sides * padding - k) // stride + 1
+def _layer(c_in, c_out, k, h, w, stride=1, padding=0, groups=1, bias=False, bytes_per_element=4) -> cost.Cost:
+    """The exercise's layer as `dsconv_lib.cost` counts it: the right answers; a mistake passes wrong arguments."""
+    return cost.conv(c_in, c_out, k, (h, w), stride=stride, padding=padding, groups=groups, bias=bias,
+                     bytes_per_element=bytes_per_element)
 
 
-def _params(c_in, c_out, k, groups=1, bias=False, *, grouped=True, k_power=2, biases=None):
-    counted = bias if biases is None else biases
-    return c_out * (c_in // (groups if grouped else 1)) * k ** k_power + (c_out if counted else 0)
+def _params(c_in, c_out, k, groups=1, bias=False):
+    return _layer(c_in, c_out, k, k, k, groups=groups, bias=bias).params  # any input the kernel fits: k x k
 
 
-def _macs(c_in, c_out, k, h, w, stride=1, padding=0, groups=1, *, grouped=True, two_sides=2, strided=True):
-    s = stride if strided else 1
-    pixels = _out(h, k, s, padding, two_sides) * _out(w, k, s, padding, two_sides)
-    return c_out * pixels * (c_in // (groups if grouped else 1)) * k * k
+def _macs(c_in, c_out, k, h, w, stride=1, padding=0, groups=1):
+    return _layer(c_in, c_out, k, h, w, stride, padding, groups).macs
 
 
-def _bytes(c_in, c_out, k, h, w, stride=1, padding=0, groups=1, bias=False, bytes_per_element=4, *,
-           biases=None, size=None, padded_input=False):
-    rows, cols = (h + 2 * padding, w + 2 * padding) if padded_input else (h, w)
-    elements = (c_in * rows * cols + _params(c_in, c_out, k, groups, bias, biases=biases)
-                + c_out * _out(h, k, stride, padding) * _out(w, k, stride, padding))
-    return elements * (bytes_per_element if size is None else size)
+def _macs_padded_once(c_in, c_out, k, h, w, stride=1, padding=0, groups=1):
+    """p zeros on one side only: the unpadded convolution of an input p larger."""
+    return _layer(c_in, c_out, k, h + padding, w + padding, stride, 0, groups).macs
+
+
+def _bytes(c_in, c_out, k, h, w, stride=1, padding=0, groups=1, bias=False, bytes_per_element=4):
+    return _layer(c_in, c_out, k, h, w, stride, padding, groups, bias, bytes_per_element).bytes
+
+
+def _bytes_of_padded_input(c_in, c_out, k, h, w, stride=1, padding=0, groups=1, bias=False, bytes_per_element=4):
+    """The padded input read: the unpadded convolution of an input 2p larger (same output)."""
+    return _layer(c_in, c_out, k, h + 2 * padding, w + 2 * padding, stride, 0, groups, bias, bytes_per_element).bytes
 
 
 NAMED = (
@@ -65,29 +71,26 @@ _ROOF = ("the minimum time is the larger of F / pi and B / beta", CH2, "The roof
 
 MISTAKES = {
     "params": (
-        Mistake("groups ignored", "ignoring the groups", *_PARAMS,
-                lambda c_in, c_out, k, groups=1, bias=False: _params(c_in, c_out, k, groups, bias, grouped=False)),
+        Mistake("groups ignored", "ignoring the groups", *_PARAMS, with_arguments(_params, groups=1)),
         Mistake("bias always", "counting the biases also when bias is False", *_PARAMS,
-                lambda c_in, c_out, k, groups=1, bias=False: _params(c_in, c_out, k, groups, bias, biases=True)),
-        Mistake("bias forgotten", "leaving out the biases", *_PARAMS,
-                lambda c_in, c_out, k, groups=1, bias=False: _params(c_in, c_out, k, groups, bias, biases=False)),
+                with_arguments(_params, bias=True)),
+        Mistake("bias forgotten", "leaving out the biases", *_PARAMS, with_arguments(_params, bias=False)),
         Mistake("k not squared", "k instead of k^2 weights per channel", *_PARAMS,
-                lambda c_in, c_out, k, groups=1, bias=False: _params(c_in, c_out, k, groups, bias, k_power=1)),
+                lambda c_in, c_out, k, groups=1, bias=False:  # a k x 1 kernel: k weights per channel
+                _layer(c_in, c_out, (k, 1), k, k, groups=groups, bias=bias).params),
     ),
     "macs": (
-        Mistake("groups ignored", "ignoring the groups", *_MACS,
-                lambda *args: _macs(*args, grouped=False)),
-        Mistake("padding on one side", "padding on one side only (H + p instead of H + 2p)", *_MACS,
-                lambda *args: _macs(*args, two_sides=1)),
-        Mistake("stride ignored", "ignoring the stride", *_MACS, lambda *args: _macs(*args, strided=False)),
+        Mistake("groups ignored", "ignoring the groups", *_MACS, with_arguments(_macs, groups=1)),
+        Mistake("padding on one side", "padding on one side only (H + p instead of H + 2p)", *_MACS, _macs_padded_once),
+        Mistake("stride ignored", "ignoring the stride", *_MACS, with_arguments(_macs, stride=1)),
         flops_for_macs(_macs),
     ),
     "min_bytes": (
-        Mistake("bias forgotten", "leaving out the biases", *_TRAFFIC, lambda *args: _bytes(*args, biases=False)),
+        Mistake("bias forgotten", "leaving out the biases", *_TRAFFIC, with_arguments(_bytes, bias=False)),
         Mistake("always 4 bytes", "4 bytes per element whatever bytes_per_element says", *_TRAFFIC,
-                lambda *args: _bytes(*args, size=4)),
+                with_arguments(_bytes, bytes_per_element=4)),
         Mistake("padded input", "the padded input's size (the zeros are not read from memory)", *_TRAFFIC,
-                lambda *args: _bytes(*args, padded_input=True)),
+                _bytes_of_padded_input),
     ),
     "arithmetic_intensity": (
         Mistake("MACs per byte", "MACs per byte (the FLOPs not doubled)", "FLOPs = 2 x MACs", CH2,

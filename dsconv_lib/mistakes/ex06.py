@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import reference
+from .. import cost, reference
 from . import EdgeCase, Mistake
 from ._common import DEPTHWISE_STEP, flops_for_macs
 from ._wrong import pointwise_reshaped
@@ -63,10 +63,15 @@ def _error(weight: np.ndarray, whole: bool = False, relative: bool = True, root:
     return float(np.sqrt(lost / total)) if root else lost / total
 
 
-def _macs(c_in, c_out, k, h_out, w_out, depthwise_channels=None, pointwise_window=1):
-    pixels = h_out * w_out
-    channels = c_in if depthwise_channels is None else depthwise_channels
-    return channels * pixels * k * k + c_out * pixels * c_in * pointwise_window
+def _macs(c_in, c_out, k, h_out, w_out, depthwise_channels=None, pointwise_kernel=1):
+    """A k x k depthwise step on `depthwise_channels` (C_in), then a `pointwise_kernel` step C_in -> C_out,
+    both with an (h_out, w_out) output, as dsconv_lib.cost counts them: the right MACs with the defaults."""
+    def unpadded_input(kernel: int) -> tuple[int, int]:  # the input whose unpadded convolution is h_out x w_out
+        return h_out + kernel - 1, w_out + kernel - 1
+
+    depthwise = cost.depthwise_conv(depthwise_channels or c_in, k, unpadded_input(k))
+    pointwise = cost.conv(c_in, c_out, pointwise_kernel, unpadded_input(pointwise_kernel))
+    return depthwise.macs + pointwise.macs
 
 
 _MATRIX = ("P[o, c] = weight[o, c, 0, 0] weighs input channel c in output channel o", "05_pointwise",
@@ -108,8 +113,7 @@ MISTAKES = {
     ),
     "separable_macs": (
         Mistake("k^2 in pointwise", "k^2 counted in the pointwise step (a 1x1 kernel has one weight per pair)",
-                *_COUNT, lambda c_in, c_out, k, h_out, w_out: _macs(c_in, c_out, k, h_out, w_out,
-                                                                   pointwise_window=k * k)),
+                *_COUNT, lambda c_in, c_out, k, h_out, w_out: _macs(c_in, c_out, k, h_out, w_out, pointwise_kernel=k)),
         Mistake("depthwise over C_out", "C_out channels in the depthwise step (it has C_in)", *_COUNT,
                 lambda c_in, c_out, k, h_out, w_out: _macs(c_in, c_out, k, h_out, w_out, depthwise_channels=c_out)),
         flops_for_macs(_macs),

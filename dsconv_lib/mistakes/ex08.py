@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import cost
 from . import EdgeCase, Mistake
 from ._common import flops_for_macs
 
@@ -45,10 +46,6 @@ NAMED = (
 )
 
 
-def _hidden(c: int, r: int) -> int:
-    return max(1, c // r)
-
-
 def _se(x, w1, b1, w2, b2, squeeze=np.mean, relu=True, sigmoid=True, biases=True):
     x = np.asarray(x, dtype=np.float64)
     z = squeeze(x, axis=(2, 3))
@@ -59,10 +56,15 @@ def _se(x, w1, b1, w2, b2, squeeze=np.mean, relu=True, sigmoid=True, biases=True
     return x * s[:, :, None, None]
 
 
-def _params(c, r, bias=True, hidden=_hidden, layers=2, biases=None):
+def _params(c, r, bias=True, hidden=cost.squeeze_excite_channels, layers=2, biases=None):
+    """An SE block's parameters counted with a (wrong) hidden width, number of FC layers or biases."""
     width = hidden(c, r)
     counted = bias if biases is None else biases
     return layers * c * width + ((width + c) if counted else 0)
+
+
+def _se_weights(c: int, r: int) -> int:
+    return cost.squeeze_excite(c, r, 1, bias=False).params
 
 
 def _channels(c_in, c_out, after, m=1, swapped=False):
@@ -70,8 +72,9 @@ def _channels(c_in, c_out, after, m=1, swapped=False):
     return c_in * m if depthwise else c_out
 
 
-def _block(c_in, c_out, k, pointwise_window=1, depthwise=True):
-    return (c_in * k * k if depthwise else 0) + c_in * c_out * (pointwise_window if depthwise else k * k)
+def _block(c_in: int, c_out: int, k: int) -> int:
+    """The weights of the depthwise separable block SE is added to."""
+    return cost.separable_conv(c_in, c_out, k, k).params  # weights do not depend on the input size: any it fits
 
 
 _BLOCK = ("squeeze takes the mean over H W, excite is sigmoid(W2 ReLU(W1 z + b1) + b2), scale multiplies", CH8,
@@ -112,14 +115,14 @@ MISTAKES = {
     ),
     "se_macs": (
         Mistake("no batch", "the MACs of one image, without the batch", *_COST,
-                lambda c, r, batch=1: 2 * c * _hidden(c, r)),
+                lambda c, r, batch=1: 2 * c * cost.squeeze_excite_channels(c, r)),
         Mistake("C * r", "C * r instead of C / r for the hidden width", *_WIDTH,
                 lambda c, r, batch=1: batch * 2 * c * c * r),
         Mistake("round", "round(C / r) instead of its floor", *_WIDTH,
                 lambda c, r, batch=1: batch * 2 * c * max(1, round(c / r))),
         Mistake("no max(1, ...)", "the hidden width without its max(1, ...)", *_WIDTH,
                 lambda c, r, batch=1: batch * 2 * c * (c // r)),
-        flops_for_macs(lambda c, r, batch=1: batch * 2 * c * _hidden(c, r)),
+        flops_for_macs(lambda c, r, batch=1: cost.squeeze_excite(c, r, 1, batch=batch).macs),
     ),
     "se_network_params": (
         Mistake("C * r", "C * r instead of C / r", *_NETWORK, lambda stages, r: 2 * sum(n * c * c * r for n, c in stages)),
@@ -133,26 +136,26 @@ MISTAKES = {
     "se_weights_at": (
         Mistake("placements swapped", "the two placements swapped", *_PLACE,
                 lambda c_in, c_out, r, after, depth_multiplier=1: 2 * _channels(c_in, c_out, after, depth_multiplier, True)
-                * _hidden(_channels(c_in, c_out, after, depth_multiplier, True), r)),
+                * cost.squeeze_excite_channels(_channels(c_in, c_out, after, depth_multiplier, True), r)),
         Mistake("multiplier ignored", "ignoring the depth multiplier (C_in channels after the depthwise step)", *_PLACE,
                 lambda c_in, c_out, r, after, depth_multiplier=1: 2 * _channels(c_in, c_out, after)
-                * _hidden(_channels(c_in, c_out, after), r)),
+                * cost.squeeze_excite_channels(_channels(c_in, c_out, after), r)),
         Mistake("no max(1, ...)", "the hidden width without its max(1, ...)", *_WIDTH,
                 lambda c_in, c_out, r, after, depth_multiplier=1: 2 * _channels(c_in, c_out, after, depth_multiplier)
                 * (_channels(c_in, c_out, after, depth_multiplier) // r)),
     ),
     "se_share": (
         Mistake("placements swapped", "the two placements swapped", *_PLACE,
-                lambda c_in, c_out, k, r, after: _params(_channels(c_in, c_out, after, swapped=True), r, False)
+                lambda c_in, c_out, k, r, after: _se_weights(_channels(c_in, c_out, after, swapped=True), r)
                 / _block(c_in, c_out, k)),
         Mistake("share of the total", "SE's share of the block with SE (dividing by the block's weights plus SE's)",
-                *_SHARE, lambda c_in, c_out, k, r, after: _params(_channels(c_in, c_out, after), r, False)
-                / (_block(c_in, c_out, k) + _params(_channels(c_in, c_out, after), r, False))),
+                *_SHARE, lambda c_in, c_out, k, r, after: _se_weights(_channels(c_in, c_out, after), r)
+                / (_block(c_in, c_out, k) + _se_weights(_channels(c_in, c_out, after), r))),
         Mistake("k^2 in pointwise", "k^2 counted in the pointwise step's weights", *_SHARE,
-                lambda c_in, c_out, k, r, after: _params(_channels(c_in, c_out, after), r, False)
-                / _block(c_in, c_out, k, pointwise_window=k * k)),
+                lambda c_in, c_out, k, r, after: _se_weights(_channels(c_in, c_out, after), r)
+                / (cost.depthwise_conv(c_in, k, k).params + cost.conv(c_in, c_out, k, k).params)),
         Mistake("standard block", "a standard convolution's weights (C_in C_out k^2) for the block's", *_SHARE,
-                lambda c_in, c_out, k, r, after: _params(_channels(c_in, c_out, after), r, False)
-                / _block(c_in, c_out, k, depthwise=False)),
+                lambda c_in, c_out, k, r, after: _se_weights(_channels(c_in, c_out, after), r)
+                / cost.conv(c_in, c_out, k, k).params),
     ),
 }

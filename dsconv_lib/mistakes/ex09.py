@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import reference
+from .. import cost, reference
 from . import EdgeCase, Mistake
 from ._wrong import conv2d_flipped, conv2d_one_side
 from .ex04 import MISTAKES as _EX04
@@ -65,6 +65,11 @@ def _params(c_in, c1, r3, c3, r5, c5, p, *, five=25, reduce=True, pool=True, sep
     return c_in * c1 + branch(r3, c3, 9) + branch(r5, c5, five) + (c_in * p if pool else 0)
 
 
+def _weights(c_in, c1, r3, c3, r5, c5, p):
+    """The right count: the standard Inception block's weights, from dsconv_lib.cost (any input size)."""
+    return cost.inception_block(c_in, c1, r3, c3, r5, c5, p, 1, bias=False).params
+
+
 _CONV = ("padding (k - 1) / 2 on each side, the kernel not flipped, the bias added once", CH9, "The Inception block")
 _BRANCH = ("branch 2 is a 1x1 reduction to r3 then a 3x3 to c3, branch 3 a reduction to r5 then a 5x5", CH9,
            "What each branch costs")
@@ -104,13 +109,13 @@ MISTAKES = {
     "inception_macs": (
         Mistake("per pixel", "the weights (the MACs of one pixel), not times h w",
                 "every layer keeps the size h x w, so the MACs are the weights times h w", CH9,
-                "What each branch costs", lambda c_in, c1, r3, c3, r5, c5, p, h, w: _params(c_in, c1, r3, c3, r5, c5, p)),
+                "What each branch costs", lambda c_in, c1, r3, c3, r5, c5, p, h, w: _weights(c_in, c1, r3, c3, r5, c5, p)),
     ),
     "separable_inception_params": (
         Mistake("pointwise forgotten", "the depthwise steps without their 1x1 steps", *_SEPARABLE,
                 lambda *args: _params(*args, separable=True, pointwise=False)),
         Mistake("standard branches", "the standard block's count (the 3x3 and 5x5 not made separable)", *_SEPARABLE,
-                lambda *args: _params(*args)),
+                _weights),
     ),
     "grouped_conv_params": tuple(m for m in GROUPED if m.key in ("groups ignored", "one group only")),
 }

@@ -14,7 +14,8 @@ import math
 import numpy as np
 
 from .. import reference
-from ..cost.energy import HOROWITZ_45NM_PJ
+from ..cost import energy, spatiotemporal
+from ..shapes import conv_output_size, next_power_of_2
 from . import EdgeCase, Mistake
 from ._common import flops_for_macs
 
@@ -37,7 +38,7 @@ NAMED = (
     EdgeCase("r2plus1d_macs", "a spatial stride of 2", lambda a: a["stride"] == 2),
     EdgeCase("fft_size_1d", "n + k - 1 exactly a power of two", lambda a: _power_of_two(a["n"] + a["k"] - 1)),
     EdgeCase("fft_size_1d", "a kernel that pushes N past the power of two that n alone fits",
-             lambda a: _next_power(a["n"]) < _next_power(a["n"] + a["k"] - 1)),
+             lambda a: next_power_of_2(a["n"]) < next_power_of_2(a["n"] + a["k"] - 1)),
     EdgeCase("fft_conv_flops_1d", "the kernel's spectrum stored", lambda a: a["kernel_transformed"]),
     EdgeCase("fft_conv_flops_1d", "the kernel transformed every time", lambda a: not a["kernel_transformed"]),
     EdgeCase("fft_crossover_kernel_1d", "the kernel's spectrum stored", lambda a: a["kernel_transformed"]),
@@ -53,11 +54,6 @@ def _power_of_two(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-def _next_power(n: int) -> int:
-    """The smallest power of two >= n."""
-    return 1 << max(0, math.ceil(math.log2(n)))
-
-
 def _depthwise(x, weight, stride=1, padding=0, *, flip=False, before=False, strided=True):
     x, weight = np.asarray(x, dtype=np.float64), np.asarray(weight, dtype=np.float64)
     weight = weight[..., ::-1] if flip else weight
@@ -68,25 +64,24 @@ def _depthwise(x, weight, stride=1, padding=0, *, flip=False, before=False, stri
     return reference.conv1d(padded, weight, groups=x.shape[1])[..., :length]
 
 
-def _out(size, d, stride):
-    return (size + 2 * (d // 2) - d) // stride + 1
-
-
 def _positions(t, d, frames, height, width, stride, strided=True):
     s = stride if strided else 1
-    return frames * _out(height, d, s) * _out(width, d, s)
+    return frames * conv_output_size(height, d, s, d // 2) * conv_output_size(width, d, s, d // 2)
 
 
 def _fft(n, k, kernel_transformed=False, *, per_transform=2.5, products=None, transforms=None):
-    size = _next_power(n + k - 1)
+    size = next_power_of_2(n + k - 1)
     count = transforms or (2 if kernel_transformed else 3)
     return count * per_transform * size * math.log2(size) + 6 * (products(size) if products else size // 2 + 1)
 
 
-def _energy(macs, bytes_moved, arithmetic, memory, *, per_word=4, unit=1e-6):
-    mac = HOROWITZ_45NM_PJ[f"{arithmetic} multiply"] + HOROWITZ_45NM_PJ[f"{arithmetic} add"]
-    word = HOROWITZ_45NM_PJ["32-bit DRAM read" if memory == "DRAM" else "32-bit SRAM read (8 KB)"]
-    return (macs * mac + bytes_moved * word / per_word) * unit
+_TABLES = {("float32", "DRAM"): energy.FLOAT32_DRAM, ("float32", "SRAM"): energy.FLOAT32_SRAM,
+           ("int8", "DRAM"): energy.INT8_DRAM, ("int8", "SRAM"): energy.INT8_SRAM}
+
+
+def _energy_uj(macs, bytes_moved, arithmetic, memory):
+    """The right answer, from dsconv_lib.cost.energy, in microjoules."""
+    return energy.inference_energy(macs, bytes_moved, _TABLES[arithmetic, memory]).total_j * 1e6
 
 
 _ONE_D = ("a cross-correlation along time: p zeros at both ends, the window moving s steps at a time", CH11,
@@ -161,13 +156,14 @@ MISTAKES = {
                 lambda n, k: n * k),
     ),
     "energy_uj": (
-        Mistake("picojoules", "picojoules, not microjoules", *_ENERGY, lambda *args: _energy(*args, unit=1.0)),
-        Mistake("byte as a word", "a byte charged a whole 32-bit word", *_ENERGY, lambda *args: _energy(*args, per_word=1)),
-        Mistake("joules", "joules (10^-12 per pJ), not microjoules", *_ENERGY, lambda *args: _energy(*args, unit=1e-12)),
+        Mistake("picojoules", "picojoules, not microjoules", *_ENERGY, lambda *args: _energy_uj(*args) * 1e6),
+        Mistake("byte as a word", "a byte charged a whole 32-bit word", *_ENERGY,
+                lambda macs, bytes_moved, arithmetic, memory: _energy_uj(macs, 4 * bytes_moved, arithmetic, memory)),
+        Mistake("joules", "joules (10^-12 per pJ), not microjoules", *_ENERGY, lambda *args: _energy_uj(*args) * 1e-6),
     ),
 }
 
 
 def _r2plus1d_params(c_in, c_out, t, d):
-    m = (t * d * d * c_in * c_out) // (d * d * c_in + t * c_out)
-    return c_in * m * d * d + m * c_out * t
+    """The right count, from dsconv_lib.cost (the weights do not depend on the input: any the kernel fits)."""
+    return spatiotemporal.r2plus1d_conv(c_in, c_out, (t, d, d), (t, d, d)).params

@@ -7,7 +7,9 @@ What is established here:
     torch's padding='same');
   - to_tuple accepts Python and numpy ints, and rejects bools, strings, floats and wrong lengths;
   - axis_pass_arguments (formerly column_and_row_arguments) splits a convolution's arguments
-    into one pass per spatial axis (for 2D: a column pass over H, then a row pass over W).
+    into one pass per spatial axis (for 2D: a column pass over H, then a row pass over W);
+  - spatial_size applies the one Size rule (an int is that size in every spatial dimension of the op)
+    and positive_int checks a count, both naming the argument and what it got.
 """
 
 from __future__ import annotations
@@ -445,3 +447,37 @@ def test_column_then_row_geometry_equals_the_2d_geometry(data):
 def test_axis_pass_arguments_rejects(stride, padding, dilation, error, fragments):
     with pytest.raises(error, match=_all_of(*fragments)):
         axis_pass_arguments(stride, padding, dilation)
+
+
+# ----------------------------------------------------------------------------- the Size rule, counts
+
+
+def test_spatial_size_an_int_is_that_size_in_every_dimension_of_the_op():
+    from dsconv_lib.shapes import spatial_size
+
+    assert spatial_size(56) == (56, 56)  # a 2D op by default: a square
+    assert spatial_size(128, int_ndim=1) == (128,)  # an op that takes an int as a length
+    assert spatial_size(16, 3) == (16, 16, 16)  # a 3D op: a cube
+    assert spatial_size((8, 28, 28)) == (8, 28, 28) and spatial_size([5]) == (5,)  # a tuple says how many
+    assert spatial_size(np.int64(7), 2) == (7, 7)
+    with pytest.raises(ValueError, match=_all_of("input_size must have 3 entries", "(8, 8)")):
+        spatial_size((8, 8), 3)
+    with pytest.raises(ValueError, match=_all_of("input_size must be positive", "(0, 4)")):
+        spatial_size((0, 4))
+    with pytest.raises(TypeError, match=_all_of("size must be an int or a tuple of 2 ints", "2.5")):
+        spatial_size(2.5, name="size")
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.0, True, "4", None])
+def test_positive_int_names_the_argument_and_what_it_got(value):
+    from dsconv_lib.shapes import positive_int
+
+    with pytest.raises(ValueError, match=_all_of("channels must be a positive int", repr(value))):
+        positive_int(value, "channels")
+
+
+def test_positive_int_accepts_python_and_numpy_ints():
+    from dsconv_lib.shapes import positive_int
+
+    assert positive_int(3, "c") == 3 and positive_int(np.int32(5), "c") == 5
+    assert type(positive_int(np.int32(5), "c")) is int

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._checks import positive
 from .formulas import Cost
 
 
@@ -35,13 +36,8 @@ def attainable_flops_per_s(intensity: float, peak_flops_per_s: float, bandwidth_
 
 def roofline(cost: Cost, peak_flops_per_s: float, bandwidth_bytes_per_s: float) -> RooflinePoint:
     """Place a layer's cost on the roofline of a machine with the given peak and bandwidth."""
-    if peak_flops_per_s <= 0 or bandwidth_bytes_per_s <= 0:
-        raise ValueError(
-            f"peak_flops_per_s and bandwidth_bytes_per_s must be positive, "
-            f"got {peak_flops_per_s} and {bandwidth_bytes_per_s}"
-        )
-    compute_time = cost.flops / peak_flops_per_s
-    memory_time = cost.bytes / bandwidth_bytes_per_s
+    compute_time = cost.flops / positive(peak_flops_per_s, "peak_flops_per_s")
+    memory_time = cost.bytes / positive(bandwidth_bytes_per_s, "bandwidth_bytes_per_s")
     intensity = cost.arithmetic_intensity
     return RooflinePoint(
         arithmetic_intensity=intensity,
