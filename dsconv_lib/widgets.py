@@ -25,6 +25,7 @@ import numpy as np
 
 from . import cost, explorer_data
 from .factorize import spatial_factors
+from .tables import Table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,22 +76,15 @@ def cost_comparison(c_in: int, c_out: int, k: int, h: int, w: int) -> dict[str, 
 
 def _comparison_table(c_in: int, c_out: int, k: int, h: int, w: int) -> str:
     numbers = cost_comparison(c_in, c_out, k, h, w)
-    rows = [
-        ("standard", numbers["standard_params"], numbers["standard_macs"]),
-        ("depthwise separable", numbers["separable_params"], numbers["separable_macs"]),
-    ]
-    body = "".join(
-        f"<tr><td>{name}</td><td style='text-align:right'>{p:,}</td><td style='text-align:right'>{m:,}</td></tr>"
-        for name, p, m in rows
+    table = Table(
+        ["layer", "params", "MACs"],
+        [["standard", f"{numbers['standard_params']:,}", f"{numbers['standard_macs']:,}"],
+         ["depthwise separable", f"{numbers['separable_params']:,}", f"{numbers['separable_macs']:,}"]],
+        title=f"C_in = {c_in}, C_out = {c_out}, k = {k}, H x W = {h} x {w} ('same' padding, stride 1)",
+        note=(f"ratio separable / standard = {numbers['ratio']:.4f}; 1/C_out + 1/k² = {numbers['closed_form']:.4f}; "
+              f"{1 / numbers['ratio']:.1f} times fewer MACs"),
     )
-    return (
-        f"<p>C_in = {c_in}, C_out = {c_out}, k = {k}, H x W = {h} x {w} ('same' padding, stride 1)</p>"
-        "<table><thead><tr><th>layer</th><th>params</th><th>MACs</th></tr></thead>"
-        f"<tbody>{body}</tbody></table>"
-        f"<p>ratio separable / standard = {numbers['ratio']:.4f}; "
-        f"1/C_out + 1/k&sup2; = {numbers['closed_form']:.4f}; "
-        f"{1 / numbers['ratio']:.1f} times fewer MACs</p>"
-    )
+    return table.html()
 
 
 def _ratio_figure(c_out: int, k: int) -> "Figure":
