@@ -177,7 +177,8 @@ def depthwise_conv2d(
 
     x: (N, C, H, W); weight: (C * m, 1, kH, kW); bias: (C * m,) or None.
     Returns (N, C * m, H_out, W_out); output channel c * m + k is channel c filtered
-    by weight[c * m + k, 0].
+    by weight[c * m + k, 0]. Its memory is channels last, (N, H_out, W_out, C * m), as
+    the computation leaves it; np.ascontiguousarray gives the NCHW memory order.
     """
     return _depthwise_nd(x, weight, bias, stride, padding, dilation, spatial_dims=2)
 
