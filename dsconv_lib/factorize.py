@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .reference._validate import as_real_array
+from .reference import as_real_array
 
 
 def equivalent_full_kernel(

@@ -5,11 +5,19 @@ Two versions of every 2D op, which agree:
     (`conv2d_loops`, `depthwise_conv2d_loops`, ...);
   - `fast`: vectorised with numpy and BLAS, written to be used
     (`conv2d`, `depthwise_conv2d`, ...), plus 1D and 3D versions.
+And a third way to compute a depthwise convolution: `fft`, by the convolution
+theorem (`reference.fft.fft_depthwise_conv`, stride 1, no dilation).
+
+`as_real_array` is the input conversion they all share (torch tensors, nested
+lists, integer arrays in; a numpy array of a real floating dtype out), for the
+other modules that take arrays from the user.
 
 Layout NCHW (N, C, H, W); weights (C_out, C_in / groups, kH, kW); cross-correlation
 (the kernel is not flipped), as in torch.
 """
 
+from . import fft
+from ._validate import as_real_array
 from .fast import (
     conv1d,
     conv2d,
@@ -30,6 +38,8 @@ from .loops import (
 )
 
 __all__ = [
+    "as_real_array",
+    "fft",
     "conv1d",
     "conv2d",
     "conv3d",

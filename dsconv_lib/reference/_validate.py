@@ -23,12 +23,12 @@ def as_real_array(value: object, name: str) -> np.ndarray:
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu().numpy()
     array = np.asarray(value)
-    if array.dtype == np.bool_ or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+    if array.dtype.kind not in "iuf":  # signed or unsigned integers, floating point
         raise TypeError(
             f"{name} needs a real numeric dtype (integer or floating point), got dtype {array.dtype}; "
             f"convert it with np.asarray({name}, dtype=np.float64)"
         )
-    if np.issubdtype(array.dtype, np.integer):
+    if array.dtype.kind in "iu":
         array = array.astype(np.float64)
     return array
 
@@ -153,12 +153,25 @@ def check_separable_arguments(
     check_bias(pointwise_bias, pointwise.shape[0], "pointwise_bias")
 
 
-def pad(x: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
-    """Zero-pad the spatial dimensions of x: (N, C, *spatial) as the geometry says."""
-    widths = [(0, 0), (0, 0)] + list(zip(geometry.pad_before, geometry.pad_after))
-    if not any(b or a for b, a in widths):
+def pad(x: np.ndarray, geometry: ConvGeometry, channels_last: bool = False) -> np.ndarray:
+    """Zero-pad the spatial dimensions of x: (N, C, *spatial) as the geometry says.
+
+    Returns (N, C, *padded) (x itself when there is nothing to pad), or with channels_last
+    a new array (N, *padded, C) with the channels last in memory.
+    """
+    if not channels_last and not any(geometry.pad_before) and not any(geometry.pad_after):
         return x
-    return np.pad(x, widths)
+    batch, channels, *spatial = x.shape
+    padded = [n + before + after for n, before, after in zip(spatial, geometry.pad_before, geometry.pad_after)]
+    interior = tuple(slice(before, before + n) for before, n in zip(geometry.pad_before, spatial))
+    # Zeros, then the interior: faster than np.pad.
+    if channels_last:
+        x_padded = np.zeros((batch, *padded, channels), x.dtype)
+        x_padded[(slice(None), *interior)] = np.moveaxis(x, 1, -1)
+    else:
+        x_padded = np.zeros((batch, channels, *padded), x.dtype)
+        x_padded[(slice(None), slice(None), *interior)] = x
+    return x_padded
 
 
 def check_spatially_separable_weights(

@@ -1,25 +1,33 @@
 """Vectorised convolutions: the same results as `loops.py`, fast enough to use.
 
-The idea is im2col. Every output value is a dot product between a weight
-vector and the input values under the kernel (its receptive field). Gather
-each output position's receptive field into a column, once, with numpy's
-sliding windows; then all the dot products of a group of channels are one
-matrix multiply, which BLAS does fast:
+A standard (grouped) convolution is im2col. Every output value is a dot
+product between a weight vector and the input values under the kernel (its
+receptive field). Gather each output position's receptive field into a column,
+once, with numpy's sliding windows; then all the dot products of a group of
+channels are one matrix multiply, which BLAS does fast:
 
     columns: (N, groups, C_in/groups * kernel taps, output pixels)
     weights: (groups, C_out/groups, C_in/groups * kernel taps)
     output = weights @ columns: (N, groups, C_out/groups, output pixels)
 
-A depthwise convolution is the case groups = C_in (one channel per group, a
-(m, taps) matrix per channel); a pointwise one needs no gathering at all,
-just one (C_out, C_in) matrix over all pixels. The same code serves 1, 2 and 3
+A depthwise convolution does too little arithmetic for that: each input value
+is used by only k x k products, so copying it into k x k columns costs more
+than the products. It is computed in place instead, as a weighted sum of k x k
+shifted windows of the padded input, one per kernel tap:
+
+    out[n, ..., c] = sum over taps t of  weight[c, t] * x_padded[n, window t, c]
+
+with the channels last in memory, so that every multiply runs over whole rows
+of contiguous values. A pointwise convolution needs no gathering at all, just
+one (C_out, C_in) matrix over all pixels. The same code serves 1, 2 and 3
 spatial dimensions.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
@@ -70,13 +78,42 @@ def _conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims) -
     return y
 
 
-def _depthwise_nd(x, weight, bias, stride, padding, dilation, spatial_dims) -> np.ndarray:
-    """Depthwise convolution: the grouped convolution with one group per input channel.
+def _tap_windows(x_padded: np.ndarray, geometry: ConvGeometry) -> Iterator[np.ndarray]:
+    """For each kernel tap, in the weight's order, the input values it meets at every output position.
 
-    x: (N, C, *spatial); weight: (C * m, 1, *kernel) -> (N, C * m, *out).
+    x_padded: (N, *padded, ...) -> views (N, *out, ...): tap (i, j) at output (h, w) meets
+    x_padded[:, h * stride + i * dilation, w * stride + j * dilation].
     """
-    x, weight, _ = check_depthwise_weight(x, weight, spatial_dims)
-    return _conv_nd(x, weight, bias, stride, padding, dilation, x.shape[1], spatial_dims)
+    for tap in itertools.product(*(range(k) for k in geometry.kernel_size)):
+        yield x_padded[(slice(None), *(
+            slice(i * d, i * d + s * (o - 1) + 1, s)
+            for i, d, s, o in zip(tap, geometry.dilation, geometry.stride, geometry.output_size)
+        ))]
+
+
+def _depthwise_nd(x, weight, bias, stride, padding, dilation, spatial_dims) -> np.ndarray:
+    """Depthwise convolution: a weighted sum of shifted windows of the input, one per kernel tap.
+
+    x: (N, C, *spatial); weight: (C * m, 1, *kernel) -> (N, C * m, *out), whose memory is
+    channels last (N, *out, C * m), like torch's channels_last format.
+    """
+    x, weight, multiplier = check_depthwise_weight(x, weight, spatial_dims)
+    batch, channels = x.shape[:2]
+    x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, padding, dilation, channels, spatial_dims)
+    x_padded = pad(x, geometry, channels_last=True)[..., None]  # (N, *padded, C, 1)
+    # Tap t's weights as (C, m): weight[c * m + k] takes channel c to output channel c * m + k.
+    taps = np.moveaxis(weight.reshape(channels, multiplier, -1), -1, 0)  # (taps, C, m)
+    out = np.zeros((batch, *geometry.output_size, channels, multiplier), x.dtype)
+    product = np.empty_like(out)
+    # A tap's weights repeated along the output row, (W_out, C, m): the multiply then sweeps
+    # whole rows of contiguous memory, not C values at a time.
+    tap_row = np.empty((geometry.output_size[-1], channels, multiplier), x.dtype)
+    for tap, window in zip(taps, _tap_windows(x_padded, geometry)):
+        tap_row[...] = tap
+        out += np.multiply(window, tap_row, out=product)
+    if bias is not None:
+        out += bias.reshape(channels, multiplier)
+    return np.moveaxis(out.reshape(batch, *geometry.output_size, channels * multiplier), -1, 1)
 
 
 def _pointwise_nd(x, weight, bias, stride, spatial_dims) -> np.ndarray:
@@ -140,7 +177,8 @@ def depthwise_conv2d(
 
     x: (N, C, H, W); weight: (C * m, 1, kH, kW); bias: (C * m,) or None.
     Returns (N, C * m, H_out, W_out); output channel c * m + k is channel c filtered
-    by weight[c * m + k, 0].
+    by weight[c * m + k, 0]. Its memory is channels last, (N, H_out, W_out, C * m), as
+    the computation leaves it; np.ascontiguousarray gives the NCHW memory order.
     """
     return _depthwise_nd(x, weight, bias, stride, padding, dilation, spatial_dims=2)
 

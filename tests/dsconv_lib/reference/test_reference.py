@@ -713,6 +713,51 @@ def test_empty_batch_gives_empty_output_like_torch(spec):
     assert got.shape == expected.shape, f"{spec.name} on an empty batch: shape {got.shape}, torch {expected.shape}"
 
 
+@pytest.mark.parametrize("spec", _specs())
+def test_non_contiguous_inputs_match_torch(spec):
+    """Views in any memory order (Fortran order, channels last, every other element) give torch's result."""
+    arrays = spec.arrays(seed=14)
+    fortran = [None if a is None else np.asfortranarray(a) for a in arrays]
+    _close(spec.fn(*fortran, **spec.kwargs), spec.torch_reference(arrays), f"{spec.name} on Fortran-order arrays")
+    x = arrays[0]
+    channels_last = np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)
+    strided = np.repeat(x, 2, axis=-1)[..., ::2]
+    for name, view in (("a channels-last x", channels_last), ("a strided view of x", strided)):
+        assert not view.flags.c_contiguous
+        _close(spec.fn(view, *arrays[1:], **spec.kwargs), spec.torch_reference(arrays), f"{spec.name} on {name}")
+
+
+@pytest.mark.parametrize("kernel", [3, 7], ids=lambda k: f"k{k}")
+def test_depthwise_memory_does_not_grow_with_the_kernel(kernel):
+    """The depthwise op sums shifted windows in place: its peak memory is a few copies of x, for a 3 x 3
+    kernel as for a 7 x 7 one, where gathering the receptive fields (im2col) takes k * k copies."""
+    import tracemalloc
+
+    x = np.random.default_rng(15).standard_normal((1, 16, 40, 40))
+    weight = np.random.default_rng(16).standard_normal((32, 1, kernel, kernel))
+    tracemalloc.start()
+    try:
+        y = ref.depthwise_conv2d(x, weight, padding=kernel // 2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert y.shape == (1, 32, 40, 40)
+    assert peak < 8 * x.nbytes, f"peak {peak / x.nbytes:.1f} x the input's size for a {kernel}x{kernel} kernel, m=2"
+
+
+def test_the_package_exposes_fft_and_as_real_array():
+    """`reference.fft` and `reference.as_real_array` work after `from dsconv_lib import reference` alone."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from dsconv_lib import reference; "
+            "x, w = np.ones((1, 2, 5)), np.ones((2, 1, 3)); "
+            "print(reference.fft.fft_depthwise_conv(x, w).shape, reference.as_real_array([1, 2], 'v').dtype)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(1, 2, 3) float64"
+
+
 # ============================================================================= 4: bad inputs
 
 
