@@ -131,7 +131,6 @@ class Bench:
                                                randn(layer.c_out, layer.c_in, 1, 1) / layer.c_in**0.5))
         expected = eager(x.double(), w_dw.double(), w_pw.double(), layer.stride)  # float64 on the rounded inputs
         layouts = {"nchw": x.contiguous(), "channels_last": x.contiguous(memory_format=torch.channels_last)}
-        out_size = (layer.size + 2 * (KERNEL_SIZE // 2) - KERNEL_SIZE) // layer.stride + 1
         tf32 = dtype == torch.float32 and torch.backends.cudnn.allow_tf32 and self.device.type == "cuda"
         eager_us, fused_us, fused_tiles, errors, kernels = {}, {}, {}, {}, {}
         compile_us = None
@@ -151,7 +150,7 @@ class Bench:
                 if self.fused_reason is not None:
                     continue
                 key = self.key(xl, layer)
-                for tiles in tile_candidates(batch, layer.c_in, layer.c_out, out_size**2, dtype != torch.float32,
+                for tiles in tile_candidates(batch, layer.c_in, layer.c_out, layer.output_size**2, dtype != torch.float32,
                                              self.tiles):
                     with ForcedTiles(key, tiles):
                         try:
@@ -263,6 +262,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     settings = {"repeats": args.repeats, "warmup": warmup, "statistic": "median", "tiles_tried": args.tiles,
                 "l2_flush_at_batch_ge_64_bytes": FLUSH_BYTES if device.type == "cuda" else 0,
                 "cudnn_benchmark": torch.backends.cudnn.benchmark, "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+                "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
                 "dispatch_margin": dispatch.MARGIN, "budget_s": args.budget_s, "rehearsal": args.rehearse}
     output = args.output_dir / result_file_name(device_name)
     work = [(layer, batch, dtype) for dtype in dtypes for batch in batches for layer in layers]

@@ -14,6 +14,11 @@ from typing import Callable, NamedTuple, Optional
 
 import torch
 
+from .. import cost
+from ..shapes import conv_output_size
+
+KERNEL_SIZE = 3  # every BenchLayer's depthwise kernel, with padding KERNEL_SIZE // 2
+
 
 class BenchLayer(NamedTuple):
     """A 3x3 depthwise step (padding 1, `stride`) on (N, c_in, size, size), then a pointwise one to c_out."""
@@ -24,8 +29,21 @@ class BenchLayer(NamedTuple):
     c_out: int
     stride: int
 
+    @property
+    def output_size(self) -> int:
+        """H_out = W_out of both steps."""
+        return conv_output_size(self.size, KERNEL_SIZE, self.stride, KERNEL_SIZE // 2)
 
-KERNEL_SIZE = 3  # every BenchLayer's depthwise kernel, with padding KERNEL_SIZE // 2
+    def costs(self, batch: int, bytes_per_element: int = 4) -> dict[str, cost.Cost]:
+        """FLOPs and minimum bytes (dsconv_lib.cost) of "depthwise", "pointwise", "DSC unfused" and "DSC fused"."""
+        common = dict(batch=batch, bytes_per_element=bytes_per_element)
+        block = dict(stride=self.stride, padding=KERNEL_SIZE // 2, **common)
+        return {
+            "depthwise": cost.depthwise_conv(self.c_in, KERNEL_SIZE, self.size, **block),
+            "pointwise": cost.pointwise_conv(self.c_in, self.c_out, self.output_size, **common),
+            "DSC unfused": cost.separable_conv(self.c_in, self.c_out, KERNEL_SIZE, self.size, **block),
+            "DSC fused": cost.separable_conv(self.c_in, self.c_out, KERNEL_SIZE, self.size, fused=True, **block),
+        }
 
 # MobileNetV2's expanded layers first (the depthwise step on the tensor expanded 6x, then the linear
 # projection; Sandler et al., 2018, Table 2), then MobileNetV1's distinct pairs (Howard et al., 2017, Table 1).

@@ -38,7 +38,7 @@ from typing import Any, Mapping, Optional, Sequence, Union
 from .. import cost
 from ..tables import format_table as _table
 from .dispatch import MARGIN, LayerKey, TileConfig, entry_to_json
-from .measure import KERNEL_SIZE
+from .measure import KERNEL_SIZE, BenchLayer
 
 FORMAT = 2
 RESULT_GLOB = "gpu_dsc_*.json"
@@ -75,9 +75,8 @@ class LayerRow:
 
     def block_cost(self, fused: bool) -> cost.Cost:
         """The block's FLOPs and minimum bytes (dsconv_lib.cost), unfused or fused, in this dtype."""
-        return cost.separable_conv(self.c_in, self.c_out, KERNEL_SIZE, self.size, stride=self.stride,
-                                   padding=KERNEL_SIZE // 2, batch=self.batch,
-                                   bytes_per_element=DTYPE_BYTES[self.dtype], fused=fused)
+        layer = BenchLayer(self.layer, self.c_in, self.size, self.c_out, self.stride)
+        return layer.costs(self.batch, DTYPE_BYTES[self.dtype])["DSC fused" if fused else "DSC unfused"]
 
     @property
     def best_eager_us(self) -> float:
