@@ -286,6 +286,8 @@ def main(argv: Optional[list[str]] = None) -> None:
             run = GpuRun(device_name, tuple(rows), copy_gb_s, matmul, machine, settings, complete=False,
                          skipped=tuple(skipped))
             write_run(run, output)  # after every layer: a run stopped from outside keeps what it measured
+            if args.dispatch_table is not None:
+                dispatch.write_table(args.dispatch_table, run.dispatch_entries(), replace_device=device_name)
     finally:
         dispatch.FUSED_FASTER.clear()
         dispatch.FUSED_FASTER.update(saved_table)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
@@ -298,17 +299,37 @@ def load_run(path: PathLike) -> GpuRun:
     return GpuRun.from_json(data, str(path), path)
 
 
-def find_runs(folder: PathLike) -> list[Path]:
-    """The recorded GPU runs (gpu_dsc_*.json) in `folder`, sorted by name; [] if the folder does not exist."""
-    folder = Path(folder)
+def _checkout_results_folder() -> Path:
+    """The previous release's default folder: benchmarks/results of the checkout this package sits in."""
+    return Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+
+
+def _folder_or_deprecated_default(folder: Optional[PathLike], function: str) -> Path:
+    if folder is not None:
+        return Path(folder)
+    warnings.warn(f"results.{function}() without a folder is deprecated: pass the folder, e.g. "
+                  f"{function}(Path('benchmarks') / 'results') from the repository's root; for one release "
+                  "it falls back to the checkout's benchmarks/results", DeprecationWarning, stacklevel=3)
+    return _checkout_results_folder()
+
+
+def find_runs(folder: Optional[PathLike] = None) -> list[Path]:
+    """The recorded GPU runs (gpu_dsc_*.json) in `folder`, sorted by name; [] if the folder does not exist.
+
+    folder=None is deprecated (it searched the checkout this package sits in).
+    """
+    folder = _folder_or_deprecated_default(folder, "find_runs")
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"folder must be a directory, got the file {folder}")
     return sorted(folder.glob(RESULT_GLOB)) if folder.is_dir() else []
 
 
-def load_runs(folder: PathLike) -> list[GpuRun]:
-    """Every recorded run in `folder` (e.g. the repository's benchmarks/results), sorted by file name."""
-    return [load_run(path) for path in find_runs(folder)]
+def load_runs(folder: Optional[PathLike] = None) -> list[GpuRun]:
+    """Every recorded run in `folder` (e.g. the repository's benchmarks/results), sorted by file name.
+
+    folder=None is deprecated (it searched the checkout this package sits in).
+    """
+    return [load_run(path) for path in find_runs(_folder_or_deprecated_default(folder, "load_runs"))]
 
 
 def _cell(value: Optional[float], spec: str) -> Optional[str]:
@@ -353,3 +374,21 @@ def plot_run(run: GpuRun, batches: Optional[Sequence[int]] = None, dtype: Option
     fig.suptitle(f"Recorded run on {run.device}: fused Triton kernel against cuDNN")
     fig.tight_layout()
     return fig
+
+
+# Names of the previous release -> their spelling now (deprecated; they go in the next release).
+RENAMED = {"LayerResult": "LayerRow", "BENCHMARK_KERNEL": "KERNEL_SIZE"}
+
+
+def __getattr__(name: str) -> object:
+    """The previous release's names, with a DeprecationWarning naming the new spelling."""
+    if name == "default_results_folder":
+        warnings.warn("results.default_results_folder() is deprecated: pass the folder to load_runs / find_runs",
+                      DeprecationWarning, stacklevel=2)
+        return lambda: _checkout_results_folder() if _checkout_results_folder().is_dir() else None
+    if name in RENAMED:
+        warnings.warn(f"results.{name} is deprecated: use results.{RENAMED[name]} (a run's layers are LayerRow "
+                      "records, with best_eager_us / best_fused_us for the former eager_us / fused_us)",
+                      DeprecationWarning, stacklevel=2)
+        return {"LayerResult": LayerRow, "BENCHMARK_KERNEL": KERNEL_SIZE}[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

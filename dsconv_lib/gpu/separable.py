@@ -51,6 +51,9 @@ TOLERANCE = {
     "bfloat16": 3e-2,
 }
 
+# Names this module held in the previous release, now in dispatch.py (deprecated here; they go in the next release).
+MOVED_TO_DISPATCH = ("FUSED_DTYPES", "choose_backend", "interpreter_enabled", "triton_available")
+
 # Keywords of the previous release -> their names now (deprecated; they go in the next release).
 RENAMED_KEYWORDS = {
     "w_dw": "depthwise_weight",
@@ -266,3 +269,12 @@ def separable_conv2d(
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors):
         return _FusedSeparableConv2d.apply(*tensors, layer, config, tf32)
     return _fused_forward(*tensors, layer, config, tf32)
+
+
+def __getattr__(name: str) -> object:
+    """The names that moved to dispatch.py, with a DeprecationWarning naming their new home."""
+    if name in MOVED_TO_DISPATCH:
+        warnings.warn(f"dsconv_lib.gpu.separable.{name} moved: use dsconv_lib.gpu.dispatch.{name}",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(dispatch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,10 @@ What is established here:
   1. Everywhere (no GPU, no Triton needed): separable_conv2d with backend "auto" and "torch" on
      the CPU equals two F.conv2d calls exactly, and dsconv_lib.reference.separable_conv2d in
      float64 (rtol 1e-10), for 3x3 / 5x5, stride 1 / 2, depth multipliers, biases, every padding
-     form, NCHW and channels_last; autograd through it matches F.conv2d's (and gradcheck);
+     form, NCHW and channels_last; the default padding is 0, as in F.conv2d and the reference;
+     the previous release's keywords (w_dw, w_pw, b_dw, b_pw), padding=None and the names that
+     moved to dispatch.py work with a DeprecationWarning that names the new spelling;
+     autograd through it matches F.conv2d's (and gradcheck);
      backend="triton" on the CPU raises a RuntimeError that says why (no CUDA tensor, or no
      Triton); invalid arguments raise errors naming the argument; "auto" on the CPU never picks
      the kernel; the dispatch table and default tile sizes are well formed; importing
@@ -14,7 +17,7 @@ What is established here:
      interpreter (TRITON_INTERPRET=1): backend="triton" equals the float64 reference within
      dsconv_lib.gpu.TOLERANCE (max |error| / max |reference|) for float32 / float16 / bfloat16,
      NCHW / channels_last, 3x3 / 5x5, stride 1 / 2, with small tiles that leave partial tiles in
-     every dimension and several reduction steps; with and without biases, depth multiplier 2,
+     every dimension and several reduction steps; with and without biases and padding, depth multiplier 2,
      dilation 2, 'same' padding of an even kernel, a non-contiguous input; the output keeps the
      input's layout; gradients through it equal torch's; the block with backend="triton" equals
      the default block. On CUDA only: TF32 within its tolerance, one kernel launch per call, and
@@ -418,3 +421,9 @@ def test_cuda_auto_uses_the_table(monkeypatch):
     assert calls == [SMALL_TILES]
     monkeypatch.delitem(dispatch.FUSED_FASTER, key)
     assert dispatch.choose_backend(tensors[0], layer) == ("torch", None)
+
+
+@pytest.mark.parametrize("name", gpu_separable.MOVED_TO_DISPATCH)
+def test_names_moved_to_dispatch_work_from_separable_with_a_warning(name):
+    with pytest.warns(DeprecationWarning, match=f"use dsconv_lib.gpu.dispatch.{name}"):
+        assert getattr(gpu_separable, name) is getattr(dispatch, name)

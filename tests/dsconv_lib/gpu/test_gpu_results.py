@@ -213,3 +213,25 @@ def test_plot_run_labels_the_device_and_the_ratio():
         plt.close(fig)
     with pytest.raises(ValueError, match="dtype"):
         results.plot_run(synthetic_run(), dtype="float16")
+
+
+@pytest.mark.parametrize("call", ["find_runs", "load_runs"])
+def test_no_folder_is_deprecated_and_falls_back_to_the_checkout(call):
+    with pytest.warns(DeprecationWarning, match=rf"results.{call}\(\) without a folder is deprecated: pass the folder"):
+        found = getattr(results, call)()
+    checkout = Path(__file__).resolve().parents[3] / "benchmarks" / "results"
+    assert found == getattr(results, call)(checkout)
+
+
+@pytest.mark.parametrize("old,new", [("LayerResult", LayerRow), ("BENCHMARK_KERNEL", 3)])
+def test_renamed_names_work_with_a_warning_naming_the_new_one(old, new):
+    with pytest.warns(DeprecationWarning, match=f"results.{old} is deprecated: use results."):
+        assert getattr(results, old) == new
+
+
+def test_default_results_folder_is_deprecated():
+    with pytest.warns(DeprecationWarning, match="pass the folder to load_runs"):
+        default = results.default_results_folder
+    assert default() == Path(__file__).resolve().parents[3] / "benchmarks" / "results"
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        results.nonsense
