@@ -113,6 +113,17 @@ class Bench:
         flush = self.flush if batch >= 64 else None
         return 1e6 * median_time(run, self.device, self.repeats, self.warmup, flush)
 
+    @staticmethod
+    def count(kernels: dict[str, int], name: str, run: Callable[[], object]) -> None:
+        """kernels[name] = the GPU kernels one call of `run` launches, if the profiler can count them."""
+        try:
+            counted = count_kernels(run)
+        except Exception as error:  # a profiler that cannot start: the count is left out, the timing stays
+            counted = None
+            print(f"  could not count the kernels of {name}: {type(error).__name__}: {error}"[:300])
+        if counted is not None:
+            kernels[name] = counted
+
     def key(self, x: torch.Tensor, layer: BenchLayer) -> dispatch.LayerKey:
         name = torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else REHEARSAL_DEVICE
         layout = "channels_last" if dispatch.is_channels_last(x) else "nchw"
@@ -146,7 +157,7 @@ class Bench:
                 eager_us[layout] = self.time(run_eager, batch)
                 errors[f"eager_{layout}"] = relative_error(run_eager(), expected)
                 if batch == 1 and self.device.type == "cuda":
-                    kernels[f"eager_{layout}"] = count_kernels(run_eager)
+                    self.count(kernels, f"eager_{layout}", run_eager)
                 if self.fused_reason is not None:
                     continue
                 key = self.key(xl, layer)
@@ -166,7 +177,7 @@ class Bench:
                 with ForcedTiles(key, fused_tiles[layout]):
                     errors[f"fused_{layout}"] = relative_error(run_fused(), expected)
                     if batch == 1 and self.device.type == "cuda":
-                        kernels[f"fused_{layout}"] = count_kernels(run_fused)
+                        self.count(kernels, f"fused_{layout}", run_fused)
             if self.compiled is not None:
                 xl = layouts["channels_last"]
                 try:

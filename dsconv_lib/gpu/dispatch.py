@@ -2,13 +2,14 @@
 
 The rule (`choose_backend`), in order:
 
-1. x is not on a CUDA device                               -> "torch" (two F.conv2d calls);
+1. x is not on a CUDA device                          -> "torch" (two F.conv2d calls);
 2. the fused kernel cannot run there (`why_not_fused`):
-   Triton missing or older than `MIN_TRITON`, a GPU older than the
-   installed Triton compiles for (`min_capability`), a dtype other
-   than float32/float16/bfloat16                             -> "torch";
-3. the layer is in FUSED_FASTER                            -> "triton", with the tile sizes recorded there;
-4. anything else                                           -> "torch".
+   Triton missing or older than `MIN_TRITON`, a GPU
+   older than the installed Triton compiles for
+   (`min_capability`), a dtype other than float32,
+   float16 or bfloat16                                -> "torch";
+3. the layer is in FUSED_FASTER                       -> "triton", with the tile sizes recorded there;
+4. anything else                                      -> "torch".
 
 Step 3 is a table of measurements, not a model: an entry means that on that GPU,
 for that exact layer (batch, channels, size, kernel, stride, dtype, memory

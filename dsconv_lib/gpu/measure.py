@@ -110,11 +110,15 @@ def matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32, n: int
     return 2 * n**3 / seconds
 
 
-def count_kernels(run: Callable[[], object]) -> int:
-    """GPU kernels launched by one call of `run` (after a warm-up call), counted by torch.profiler."""
+def count_kernels(run: Callable[[], object]) -> Optional[int]:
+    """GPU kernels launched by one call of `run` (after a warm-up call), counted by torch.profiler.
+
+    None when the profiler saw no GPU activity at all (e.g. CUPTI is missing): a GPU op launches at least one.
+    """
     run()
     torch.cuda.synchronize()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as profiler:
         run()
         torch.cuda.synchronize()
-    return sum(1 for event in profiler.events() if event.device_type == torch.autograd.DeviceType.CUDA)
+    kernels = sum(1 for event in profiler.events() if event.device_type == torch.autograd.DeviceType.CUDA)
+    return kernels or None
