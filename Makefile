@@ -64,8 +64,8 @@ book: venv $(CACHE_STAMP) $(MATHJAX_STAMP)
 
 test: venv $(TRITON_DIR)/.installed
 	$(VENV_PYTHON) -m pytest
-	@echo "The fused GPU kernel under Triton's interpreter (TRITON_INTERPRET=1, on the CPU)"
-	TRITON_INTERPRET=1 PYTHONPATH=$(TRITON_DIR) $(VENV_PYTHON) -m pytest tests/dsconv_lib/gpu/test_gpu.py -q
+	@echo "The fused GPU kernel under Triton's interpreter (TRITON_INTERPRET=1, on the CPU), and the rehearsal of benchmarks/gpu_check.sh with it"
+	TRITON_INTERPRET=1 PYTHONPATH=$(TRITON_DIR) $(VENV_PYTHON) -m pytest tests/dsconv_lib/gpu/test_gpu.py tests/dsconv_lib/gpu/test_gpu_check.py -q
 
 $(TRITON_DIR)/.installed: | $(INSTALL_STAMP)
 	$(VENV_PYTHON) -m pip install -q --no-deps --target $(TRITON_DIR) triton==$(TRITON_VERSION) 2>&1 | $(FILTER_PIP_NOISE)

@@ -41,6 +41,13 @@ cores, fp32 accumulation). For fp32 inputs tl.dot runs with INPUT_PRECISION,
 default) or "ieee" (full fp32). DOT_FP32 forces the dot in fp32 whatever the
 dtype: Triton 3.9's interpreter multiplies bf16 tiles as raw 16-bit integers,
 so the launcher sets it for bf16 under the interpreter only.
+
+Triton versions: the kernel uses only what Triton 3.0 has (tl.dot's `input_precision`, its
+accumulator argument, tl.static_range, masked tl.load / tl.store), so the Triton 3.6 that torch
+2.10 and 2.11's CUDA builds bring runs it as well as the 3.9 that `make test` installs; the
+interpreter run passes with both (Triton 3.6's interpreter needs NumPy < 2.4: it converts
+one-element arrays to int, which NumPy 2.4 refuses). `dispatch.MIN_TRITON` holds the minimum,
+`dispatch.min_capability` the GPUs each version compiles for.
 """
 
 from __future__ import annotations

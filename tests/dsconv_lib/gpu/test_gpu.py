@@ -4,7 +4,10 @@ What is established here:
   1. Everywhere (no GPU, no Triton needed): separable_conv2d with backend "auto" and "torch" on
      the CPU equals two F.conv2d calls exactly, and dsconv_lib.reference.separable_conv2d in
      float64 (rtol 1e-10), for 3x3 / 5x5, stride 1 / 2, depth multipliers, biases, every padding
-     form, NCHW and channels_last; autograd through it matches F.conv2d's (and gradcheck);
+     form, NCHW and channels_last; the default padding is 0, as in F.conv2d and the reference;
+     the previous release's keywords (w_dw, w_pw, b_dw, b_pw), padding=None and the names that
+     moved to dispatch.py work with a DeprecationWarning that names the new spelling;
+     autograd through it matches F.conv2d's (and gradcheck);
      backend="triton" on the CPU raises a RuntimeError that says why (no CUDA tensor, or no
      Triton); invalid arguments raise errors naming the argument; "auto" on the CPU never picks
      the kernel; the dispatch table and default tile sizes are well formed; importing
@@ -14,7 +17,7 @@ What is established here:
      interpreter (TRITON_INTERPRET=1): backend="triton" equals the float64 reference within
      dsconv_lib.gpu.TOLERANCE (max |error| / max |reference|) for float32 / float16 / bfloat16,
      NCHW / channels_last, 3x3 / 5x5, stride 1 / 2, with small tiles that leave partial tiles in
-     every dimension and several reduction steps; with and without biases, depth multiplier 2,
+     every dimension and several reduction steps; with and without biases and padding, depth multiplier 2,
      dilation 2, 'same' padding of an even kernel, a non-contiguous input; the output keeps the
      input's layout; gradients through it equal torch's; the block with backend="triton" equals
      the default block. On CUDA only: TF32 within its tolerance, one kernel launch per call, and
@@ -38,6 +41,7 @@ from dsconv_lib import reference as ref
 from dsconv_lib.gpu import FUSED_FASTER, TOLERANCE, LayerKey, TileConfig, interpreter_enabled, separable_conv2d, triton_available
 from dsconv_lib.gpu import dispatch
 from dsconv_lib.gpu import separable as gpu_separable
+from dsconv_lib.gpu.separable import RENAMED_KEYWORDS
 from dsconv_lib.nn import DepthwiseSeparableConv1d, DepthwiseSeparableConv2d
 
 CUDA = torch.cuda.is_available()
@@ -71,18 +75,12 @@ def make_inputs(n=2, c_in=6, h=9, w=7, c_out=5, k=3, multiplier=1, bias=True, dt
     return tensors
 
 
-def two_convs(x, w_dw, w_pw, b_dw, b_pw, stride=1, padding=None, dilation=1):
-    k = w_dw.shape[-1]
-    if padding is None:
-        padding = dilation * (k - 1) // 2
+def two_convs(x, w_dw, w_pw, b_dw, b_pw, stride=1, padding=0, dilation=1):
     return F.conv2d(F.conv2d(x, w_dw, b_dw, stride, padding, dilation, groups=x.shape[1]), w_pw, b_pw)
 
 
-def numpy_reference(x, w_dw, w_pw, b_dw, b_pw, stride=1, padding=None, dilation=1) -> np.ndarray:
+def numpy_reference(x, w_dw, w_pw, b_dw, b_pw, stride=1, padding=0, dilation=1) -> np.ndarray:
     """dsconv_lib.reference.separable_conv2d in float64, on the same (possibly rounded) values."""
-    k = w_dw.shape[-1]
-    if padding is None:
-        padding = dilation * (k - 1) // 2
 
     def f64(t):
         return None if t is None else t.detach().cpu().double().numpy()
@@ -106,34 +104,72 @@ def relative_error(got: torch.Tensor, expected: np.ndarray) -> float:
 @pytest.mark.parametrize("multiplier,bias", [(1, False), (1, True), (2, True)])
 def test_cpu_equals_two_convs_and_reference(backend, k, stride, multiplier, bias):
     tensors = make_inputs(k=k, multiplier=multiplier, bias=bias)
-    got = separable_conv2d(*tensors, stride=stride, backend=backend)
-    assert torch.equal(got, two_convs(*tensors, stride=stride)), "CPU fallback must be exactly two F.conv2d calls"
-    np.testing.assert_allclose(got.numpy(), numpy_reference(*tensors, stride=stride), rtol=1e-10, atol=1e-12)
+    got = separable_conv2d(*tensors, stride=stride, padding=k // 2, backend=backend)
+    assert torch.equal(got, two_convs(*tensors, stride=stride, padding=k // 2)), \
+        "CPU fallback must be exactly two F.conv2d calls"
+    np.testing.assert_allclose(got.numpy(), numpy_reference(*tensors, stride=stride, padding=k // 2),
+                               rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("padding", [None, 0, 2, (1, 2), "same", "valid"])
+@pytest.mark.parametrize("padding", [0, 2, (1, 2), "same", "valid"])
 def test_cpu_padding_forms(padding):
     tensors = make_inputs(k=3)
     got = separable_conv2d(*tensors, padding=padding)
-    expected_padding = 1 if padding is None else padding
-    mid = F.conv2d(tensors[0], tensors[1], tensors[3], 1, expected_padding, groups=tensors[0].shape[1])
+    mid = F.conv2d(tensors[0], tensors[1], tensors[3], 1, padding, groups=tensors[0].shape[1])
     assert torch.equal(got, F.conv2d(mid, tensors[2], tensors[4]))
+
+
+def test_default_padding_is_zero_as_in_f_conv2d_and_reference():
+    tensors = make_inputs(k=3, h=9, w=7)
+    got = separable_conv2d(*tensors)
+    assert got.shape[2:] == (7, 5)
+    assert torch.equal(got, two_convs(*tensors, padding=0))
+    np.testing.assert_allclose(got.numpy(), numpy_reference(*tensors), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("old", list(RENAMED_KEYWORDS))
+def test_old_keyword_works_with_a_deprecation_warning_naming_the_new_one(old):
+    x, w_dw, w_pw, b_dw, b_pw = make_inputs()
+    arguments = dict(depthwise_weight=w_dw, pointwise_weight=w_pw, depthwise_bias=b_dw, pointwise_bias=b_pw)
+    new = RENAMED_KEYWORDS[old]
+    arguments[old] = arguments.pop(new)
+    with pytest.warns(DeprecationWarning, match=f"{old}= is deprecated: use {new}=") as caught:
+        got = separable_conv2d(x, padding=1, **arguments)
+    assert caught[0].filename == __file__, "the warning must point at the caller's line"
+    assert torch.equal(got, two_convs(x, w_dw, w_pw, b_dw, b_pw, padding=1))
+
+
+def test_old_and_new_keyword_together_are_refused():
+    x, w_dw, w_pw, _, _ = make_inputs()
+    with pytest.raises(TypeError, match="both w_dw= and depthwise_weight="):
+        separable_conv2d(x, depthwise_weight=w_dw, w_dw=w_dw, pointwise_weight=w_pw)
+
+
+@pytest.mark.parametrize("k,dilation,expected", [(3, 1, (1, 1)), (5, 1, (2, 2)), (3, 2, (2, 2))])
+def test_padding_none_keeps_its_old_meaning_with_a_deprecation_warning(k, dilation, expected):
+    tensors = make_inputs(k=k, h=12, w=11)
+    with pytest.warns(DeprecationWarning, match=re.escape(f"pass padding={expected}") + ".*'same'") as caught:
+        got = separable_conv2d(*tensors, padding=None, dilation=dilation)
+    assert caught[0].filename == __file__
+    assert torch.equal(got, two_convs(*tensors, padding=expected, dilation=dilation))
+    assert got.shape[2:] == (12, 11)
 
 
 def test_cpu_channels_last_float32_and_dilation():
     tensors = make_inputs(dtype=torch.float32, channels_last=True)
-    got = separable_conv2d(*tensors, stride=2, dilation=2)
-    np.testing.assert_allclose(got.numpy(), numpy_reference(*tensors, stride=2, dilation=2), rtol=1e-4, atol=1e-5)
+    got = separable_conv2d(*tensors, stride=2, padding=2, dilation=2)
+    np.testing.assert_allclose(got.numpy(), numpy_reference(*tensors, stride=2, padding=2, dilation=2),
+                               rtol=1e-4, atol=1e-5)
 
 
 def test_cpu_autograd_through_entry_point():
     tensors = [t.requires_grad_() for t in make_inputs(n=1, c_in=3, h=5, w=6, c_out=2)]
-    y = separable_conv2d(*tensors, stride=2)
+    y = separable_conv2d(*tensors, stride=2, padding=1)
     grads = torch.autograd.grad(y.square().sum(), tensors)
-    expected = torch.autograd.grad(two_convs(*tensors, stride=2).square().sum(), tensors)
+    expected = torch.autograd.grad(two_convs(*tensors, stride=2, padding=1).square().sum(), tensors)
     for got, want in zip(grads, expected):
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
-    assert torch.autograd.gradcheck(lambda *t: separable_conv2d(*t, stride=2), tensors)
+    assert torch.autograd.gradcheck(lambda *t: separable_conv2d(*t, stride=2, padding=1), tensors)
 
 
 def test_triton_backend_on_cpu_says_why(monkeypatch):
@@ -158,13 +194,16 @@ def _bad_calls():
         (dict(x=x[0]), ValueError, "x must be 4-D"),
         (dict(x=x.long()), TypeError, "x must be a floating-point"),
         (dict(x=x.numpy()), TypeError, "x must be a torch.Tensor"),
-        (dict(w_dw=torch.randn(5, 1, 3, 3, dtype=torch.float64)), ValueError, "w_dw must be (C_in * m, 1, kH, kW)"),
-        (dict(w_dw=torch.randn(4, 2, 3, 3, dtype=torch.float64)), ValueError, "w_dw must be"),
-        (dict(w_pw=torch.randn(3, 5, 1, 1, dtype=torch.float64)), ValueError, "w_pw must be (C_out, C_mid, 1, 1)"),
-        (dict(w_pw=torch.randn(3, 4, 3, 3, dtype=torch.float64)), ValueError, "w_pw must be"),
-        (dict(b_dw=torch.randn(3, dtype=torch.float64)), ValueError, "b_dw must have shape (4,)"),
-        (dict(b_pw=torch.randn(4, dtype=torch.float64)), ValueError, "b_pw must have shape (3,)"),
-        (dict(w_pw=w_pw.float()), TypeError, "w_pw has dtype torch.float32 but x has torch.float64"),
+        (dict(depthwise_weight=torch.randn(5, 1, 3, 3, dtype=torch.float64)), ValueError,
+         "depthwise_weight must be (C_in * m, 1, kH, kW)"),
+        (dict(depthwise_weight=torch.randn(4, 2, 3, 3, dtype=torch.float64)), ValueError, "depthwise_weight must be"),
+        (dict(pointwise_weight=torch.randn(3, 5, 1, 1, dtype=torch.float64)), ValueError,
+         "pointwise_weight must be (C_out, C_mid, 1, 1)"),
+        (dict(pointwise_weight=torch.randn(3, 4, 3, 3, dtype=torch.float64)), ValueError, "pointwise_weight must be"),
+        (dict(depthwise_bias=torch.randn(3, dtype=torch.float64)), ValueError, "depthwise_bias must have shape (4,)"),
+        (dict(pointwise_bias=torch.randn(4, dtype=torch.float64)), ValueError, "pointwise_bias must have shape (3,)"),
+        (dict(pointwise_weight=w_pw.float()), TypeError,
+         "pointwise_weight has dtype torch.float32 but x has torch.float64"),
         (dict(stride=0), ValueError, "stride"),
         (dict(padding=-1), ValueError, "padding"),
         (dict(padding="full"), ValueError, "padding must be"),
@@ -177,7 +216,8 @@ def _bad_calls():
 def test_invalid_arguments_raise_naming_them(index):
     calls, (x, w_dw, w_pw, b_dw, b_pw) = _bad_calls()
     change, error, message = calls[index]
-    arguments = dict(x=x, w_dw=w_dw, w_pw=w_pw, b_dw=b_dw, b_pw=b_pw, **{"stride": 1, "padding": None})
+    arguments = dict(x=x, depthwise_weight=w_dw, pointwise_weight=w_pw, depthwise_bias=b_dw, pointwise_bias=b_pw,
+                     stride=1, padding=1)
     arguments.update(change)
     with pytest.raises(error, match=re.escape(message)):
         separable_conv2d(**arguments)
@@ -185,8 +225,8 @@ def test_invalid_arguments_raise_naming_them(index):
 
 def test_auto_never_picks_the_kernel_on_cpu(monkeypatch):
     x, w_dw, w_pw, b_dw, b_pw = make_inputs(dtype=torch.float32)
-    layer = gpu_separable._check(x, w_dw, w_pw, b_dw, b_pw, 1, None, 1, "auto")
-    assert gpu_separable.choose_backend(x, layer) == ("torch", None)
+    layer = gpu_separable._check(x, w_dw, w_pw, b_dw, b_pw, 1, 1, 1, "auto")
+    assert dispatch.choose_backend(x, layer) == ("torch", None)
 
 
 def test_dispatch_table_is_well_formed():
@@ -277,27 +317,30 @@ def test_kernel_matches_reference(small_tiles, dtype, channels_last, k, stride):
     # 9 x 7 pixels: partial pixel tiles; both biases.
     tensors = make_inputs(n=2, c_in=40, h=9, w=7, c_out=24, k=k, dtype=DTYPES[dtype],
                           channels_last=channels_last, device=KERNEL_DEVICE)
-    got = run_fused(tensors, stride=stride)
+    got = run_fused(tensors, stride=stride, padding=k // 2)
     assert got.dtype == DTYPES[dtype] and got.device.type == KERNEL_DEVICE
     assert got.is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-    error = relative_error(got, numpy_reference(*tensors, stride=stride))
+    error = relative_error(got, numpy_reference(*tensors, stride=stride, padding=k // 2))
     assert error <= TOLERANCE[dtype], f"relative error {error:.2e} > {TOLERANCE[dtype]:.0e}"
 
 
 @needs_kernel
-@pytest.mark.parametrize("case", ["no_bias", "multiplier_2", "dilation_2", "same_even_kernel", "non_contiguous",
-                                  "default_tiles"])
+@pytest.mark.parametrize("case", ["no_bias", "no_padding", "multiplier_2", "dilation_2", "same_even_kernel",
+                                  "non_contiguous", "default_tiles"])
 def test_kernel_variants(small_tiles, monkeypatch, case):
     dtype = torch.float32
-    kwargs, geometry = {}, {}
+    geometry = dict(padding=1)
     if case == "no_bias":
         tensors = make_inputs(c_in=20, c_out=18, bias=False, dtype=dtype, device=KERNEL_DEVICE)
+    elif case == "no_padding":  # the default, as in F.conv2d
+        tensors = make_inputs(c_in=20, c_out=18, dtype=dtype, device=KERNEL_DEVICE)
+        geometry = {}
     elif case == "multiplier_2":
         tensors = make_inputs(c_in=10, c_out=18, multiplier=2, dtype=dtype, device=KERNEL_DEVICE)
-        geometry = dict(stride=2)
+        geometry = dict(stride=2, padding=1)
     elif case == "dilation_2":
         tensors = make_inputs(c_in=20, c_out=18, dtype=dtype, device=KERNEL_DEVICE, channels_last=True)
-        geometry = dict(dilation=2, stride=2)
+        geometry = dict(dilation=2, stride=2, padding=2)
     elif case == "same_even_kernel":  # torch pads the extra row and column after
         tensors = make_inputs(c_in=20, c_out=18, k=4, dtype=dtype, device=KERNEL_DEVICE)
         geometry = dict(padding="same")
@@ -309,23 +352,23 @@ def test_kernel_variants(small_tiles, monkeypatch, case):
         monkeypatch.undo()
         tensors = make_inputs(c_in=20, c_out=18, dtype=dtype, device=KERNEL_DEVICE)
     expected = numpy_reference(*tensors, **geometry)
-    error = relative_error(run_fused(tensors, **geometry, **kwargs), expected)
+    error = relative_error(run_fused(tensors, **geometry), expected)
     assert error <= TOLERANCE["float32"], f"{case}: relative error {error:.2e}"
 
 
 @needs_kernel
 def test_kernel_autograd_equals_torch(small_tiles):
     tensors = [t.requires_grad_() for t in make_inputs(c_in=20, c_out=18, dtype=torch.float32, device=KERNEL_DEVICE)]
-    y = run_fused(tensors, stride=2)
+    y = run_fused(tensors, stride=2, padding=1)
     assert type(y.grad_fn).__name__.startswith("_FusedSeparableConv2d")
     weights = torch.randn_like(y)
     grads = torch.autograd.grad((y * weights).sum(), tensors)
-    expected = torch.autograd.grad((two_convs(*tensors, stride=2) * weights).sum(), tensors)
+    expected = torch.autograd.grad((two_convs(*tensors, stride=2, padding=1) * weights).sum(), tensors)
     for name, got, want in zip(["x", "w_dw", "w_pw", "b_dw", "b_pw"], grads, expected):
         torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4, msg=lambda m: f"grad of {name}: {m}")
     # Only some inputs needing gradients: the others get None and are not computed.
     x = tensors[0].detach().requires_grad_()
-    (gx,) = torch.autograd.grad(run_fused([x, *(t.detach() for t in tensors[1:])], stride=2).sum(), [x])
+    (gx,) = torch.autograd.grad(run_fused([x, *(t.detach() for t in tensors[1:])], stride=2, padding=1).sum(), [x])
     assert gx.shape == x.shape
 
 
@@ -346,19 +389,19 @@ def test_block_triton_backend_equals_default(small_tiles):
 def test_cuda_default_tiles_and_tf32(dtype):
     tensors = make_inputs(n=4, c_in=144, h=28, w=28, c_out=24, dtype=DTYPES[dtype], device="cuda")
     tf32 = dtype == "float32"
-    got = separable_conv2d(*tensors, backend="triton", allow_tf32=tf32)
+    got = separable_conv2d(*tensors, padding=1, backend="triton", allow_tf32=tf32)
     tolerance = TOLERANCE["float32_tf32" if tf32 else dtype]
-    error = relative_error(got, numpy_reference(*tensors))
+    error = relative_error(got, numpy_reference(*tensors, padding=1))
     assert error <= tolerance, f"relative error {error:.2e} > {tolerance:.0e}"
 
 
 @needs_cuda_kernel
 def test_cuda_one_kernel_launch_per_call():
     tensors = make_inputs(n=1, c_in=64, h=28, w=28, c_out=128, bias=False, dtype=torch.float32, device="cuda")
-    separable_conv2d(*tensors, backend="triton")  # compile first
+    separable_conv2d(*tensors, padding=1, backend="triton")  # compile first
     torch.cuda.synchronize()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as profiler:
-        separable_conv2d(*tensors, backend="triton")
+        separable_conv2d(*tensors, padding=1, backend="triton")
         torch.cuda.synchronize()
     kernels = [e for e in profiler.events() if e.device_type == torch.autograd.DeviceType.CUDA]
     assert len(kernels) == 1, [e.name for e in kernels]
@@ -367,13 +410,20 @@ def test_cuda_one_kernel_launch_per_call():
 @needs_cuda_kernel
 def test_cuda_auto_uses_the_table(monkeypatch):
     tensors = make_inputs(n=1, c_in=32, h=14, w=14, c_out=64, dtype=torch.float32, device="cuda")
-    layer = gpu_separable._check(*tensors, 1, None, 1, "auto")
-    assert gpu_separable.choose_backend(tensors[0], layer) == ("torch", None) or gpu_separable._layer_key(tensors[0], layer) in FUSED_FASTER
-    key = gpu_separable._layer_key(tensors[0], layer)
+    layer = gpu_separable._check(*tensors, 1, 1, 1, "auto")
+    key = dispatch.layer_key(tensors[0], layer)
     monkeypatch.setitem(dispatch.FUSED_FASTER, key, SMALL_TILES)
-    assert gpu_separable.choose_backend(tensors[0], layer) == ("triton", SMALL_TILES)
+    assert dispatch.choose_backend(tensors[0], layer) == ("triton", SMALL_TILES)
     calls = []
     real = gpu_separable._fused_forward
     monkeypatch.setattr(gpu_separable, "_fused_forward", lambda *a, **k: calls.append(a[6]) or real(*a, **k))
-    separable_conv2d(*tensors)
+    separable_conv2d(*tensors, padding=1)
     assert calls == [SMALL_TILES]
+    monkeypatch.delitem(dispatch.FUSED_FASTER, key)
+    assert dispatch.choose_backend(tensors[0], layer) == ("torch", None)
+
+
+@pytest.mark.parametrize("name", gpu_separable.MOVED_TO_DISPATCH)
+def test_names_moved_to_dispatch_work_from_separable_with_a_warning(name):
+    with pytest.warns(DeprecationWarning, match=f"use dsconv_lib.gpu.dispatch.{name}"):
+        assert getattr(gpu_separable, name) is getattr(dispatch, name)

@@ -1,30 +1,28 @@
-"""Tests for dsconv_lib.gpu.results: reading back the JSON that benchmarks/gpu_dsc.py writes.
+"""Tests for dsconv_lib.gpu.results: the one layout of a recorded GPU run, written and read back.
 
-No GPU is needed: every test writes a small synthetic run in the benchmark's layout to a
-temporary folder. The synthetic rows are first handed to the benchmark's own table printer,
-target check and dispatch-line writer, so that a change of the benchmark's layout that the
-loader does not follow makes these tests fail rather than pass on a made-up format.
+No GPU is needed: every test builds a small synthetic run from `LayerRow`s, the records that
+benchmarks/gpu_dsc.py fills and writes with `write_run`, and reads it back with the functions the
+book uses. Established here: a run round-trips through JSON unchanged; the comparisons (best
+layout of each implementation, the speed-up, GB/s on the minimum bytes, what "auto" runs, the
+targets, the dispatch entries) are recomputed from the raw times as the docstrings say; runs are
+found only in the folder given; malformed files are refused with a message naming the key; the
+table and the figure name the device.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
-from dsconv_lib.gpu import results
+from dsconv_lib import cost
+from dsconv_lib.gpu import dispatch, results
+from dsconv_lib.gpu.dispatch import LayerKey, TileConfig
+from dsconv_lib.gpu.results import GpuRun, LayerRow
 
-ROOT = Path(__file__).resolve().parents[3]
 DEVICE = "Synthetic GPU 80GB"
-
-
-def load_benchmark_module():
-    spec = importlib.util.spec_from_file_location("gpu_dsc_benchmark", ROOT / "benchmarks" / "gpu_dsc.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TILES = TileConfig(64, 32, 64)
 
 
 def fused_bytes(c_in, size, c_out, stride, batch, itemsize):
@@ -33,193 +31,207 @@ def fused_bytes(c_in, size, c_out, stride, batch, itemsize):
     return itemsize * (batch * c_in * size * size + c_in * 9 + c_in * c_out + batch * c_out * out * out)
 
 
-def synthetic_row(name, c_in, size, c_out, stride, batch, dtype, eager, fused, compile_us=None):
-    """One layer as bench_layer writes it. eager / fused: {layout: microseconds}."""
-    itemsize = {"float32": 4, "bfloat16": 2}[dtype]
-    row = {"layer": name, "c_in": c_in, "size": size, "c_out": c_out, "stride": stride,
-           "batch": batch, "dtype": dtype}
-    row.update({f"eager_{layout}_us": t for layout, t in eager.items()})
-    row.update({f"fused_{layout}_us": t for layout, t in fused.items()})
-    if compile_us is not None:
-        row["compile_channels_last_us"] = compile_us
-    errors = {f"eager_{layout}": 1e-6 for layout in eager} | {f"fused_{layout}": 2e-6 for layout in fused}
-    tiles = {layout: {"block_p": 64, "block_ci": 32, "block_co": 64, "num_warps": 4, "num_stages": 2}
-             for layout in fused}
-    minimum = fused_bytes(c_in, size, c_out, stride, batch, itemsize)
-    best_eager = min(eager.values())
-    row.update(errors=errors, fused_tiles=tiles, minimum_bytes=minimum, best_eager_us=best_eager, tolerance=5e-3)
-    if batch == 1:
-        row["kernels_per_call_eager_nchw"] = 2
-        row.update({f"kernels_per_call_fused_{layout}": 1 for layout in fused})
-    if fused:
-        best_fused = min(fused.values())
-        row.update(best_fused_us=best_fused, achieved_gb_s=minimum / best_fused / 1e3,
-                   percent_of_copy=100 * minimum / best_fused / 1e3 / 3000.0,
-                   speedup_vs_best_eager=best_eager / best_fused, within_tolerance=True,
-                   dispatch_entries={layout: tiles[layout] for layout in fused
-                                     if eager[layout] / fused[layout] >= 1.05},
-                   auto_speedup_vs_best_eager=best_eager / min(
-                       fused[l] if eager[l] / fused[l] >= 1.05 else eager[l] for l in eager))
-    return row
+def row(name, c_in, size, c_out, stride, batch, dtype, eager, fused, compile_us=None):
+    """One layer as the benchmark records it. eager / fused: {layout: microseconds}."""
+    return LayerRow(
+        layer=name, c_in=c_in, size=size, c_out=c_out, stride=stride, batch=batch, dtype=dtype,
+        eager_us=eager, fused_us=fused, fused_tiles={layout: TILES for layout in fused}, compile_us=compile_us,
+        errors={f"eager_{layout}": 1e-6 for layout in eager} | {f"fused_{layout}": 2e-6 for layout in fused},
+        tolerance=5e-3, kernels_per_call=({"eager_nchw": 2} | {f"fused_{layout}": 1 for layout in fused})
+        if batch == 1 else {},
+    )
 
 
-def synthetic_rows():
-    return [
-        # eager: best 80 (channels_last); fused: best 40 (channels_last): eager / fused = 2
-        synthetic_row("v1 14x512->512", 512, 14, 512, 1, 1, "float32",
-                      {"nchw": 100.0, "channels_last": 80.0}, {"nchw": 60.0, "channels_last": 40.0}, 90.0),
-        # the fused kernel slower: 30 / 45
-        synthetic_row("v2 56x144->24", 144, 56, 24, 1, 64, "float32",
-                      {"nchw": 30.0, "channels_last": 36.0}, {"nchw": 45.0, "channels_last": 50.0}),
+def synthetic_run(**changes) -> GpuRun:
+    layers = (
+        # eager: best 80 (channels_last); fused: best 40 (channels_last): eager / fused = 2; both layouts win
+        row("v1 14x512->512", 512, 14, 512, 1, 1, "float32", {"nchw": 100.0, "channels_last": 80.0},
+            {"nchw": 60.0, "channels_last": 40.0}, 90.0),
+        # the fused kernel slower in both layouts: 300 / 450; 135 MB in 450 us: 10% of the copy bandwidth
+        row("v2 56x144->24", 144, 56, 24, 1, 64, "float32", {"nchw": 300.0, "channels_last": 360.0},
+            {"nchw": 450.0, "channels_last": 500.0}),
         # no tile configuration ran: no fused times at all
-        synthetic_row("v1 112x64->128 s2", 64, 112, 128, 2, 1, "bfloat16",
-                      {"nchw": 12.0, "channels_last": 10.0}, {}),
-    ]
+        row("v1 112x64->128 s2", 64, 112, 128, 2, 1, "bfloat16", {"nchw": 12.0, "channels_last": 10.0}, {}),
+    )
+    fields = dict(device=DEVICE, layers=layers, copy_bandwidth_gb_s=3000.0, matmul_tflop_s={"float32": 50.0},
+                  machine={"torch": "x"}, settings={"repeats": 3, "dispatch_margin": 1.05})
+    fields.update(changes)
+    return GpuRun(**fields)
 
 
-def write_run(folder: Path, rows=None, name="gpu_dsc_Synthetic_GPU_80GB.json", **extra) -> Path:
-    bench = load_benchmark_module()
-    rows = synthetic_rows() if rows is None else rows
-    data = {"benchmark": "synthetic", "device": DEVICE, "machine": {"torch": "x"},
-            "settings": {"repeats": 3, "statistic": "median"}, "copy_bandwidth_gb_s": 3000.0,
-            "layers": rows, "targets": bench.check_targets(rows), "dispatch_entries": bench.dispatch_lines(rows, DEVICE)}
-    data.update(extra)
-    path = folder / name
-    path.write_text(json.dumps(data, indent=2))
-    return path
+def test_a_run_round_trips_through_its_json(tmp_path):
+    run = synthetic_run(complete=False, skipped=("v1 7x1024->1024 b64 bfloat16",))
+    path = results.write_run(run, tmp_path / "sub" / results.result_file_name(DEVICE))
+    assert path.name == "gpu_dsc_Synthetic_GPU_80GB.json"
+    loaded = results.load_run(path)
+    assert loaded == GpuRun(**{**vars(run), "path": path})
+    data = json.loads(path.read_text())
+    assert data["format"] == results.FORMAT and data["complete"] is False
+    assert data["targets"] == run.targets()  # written for a reader's eyes, recomputed on load
+    assert [dispatch.entry_from_json(e, "e") for e in data["dispatch_entries"]] == run.dispatch_entries()
 
 
-def test_synthetic_rows_have_the_benchmarks_layout(capsys):
-    # The benchmark's own consumers of its rows accept the synthetic ones without a KeyError.
-    bench = load_benchmark_module()
-    rows = synthetic_rows()
-    bench.print_table(rows)
-    printed = capsys.readouterr().out
-    assert "v1 14x512->512" in printed and "v2 56x144->24" in printed
-    targets = bench.check_targets(rows)
-    assert targets["fused_layers_below_0.95"] == ["v2 56x144->24 b64 float32", "v1 112x64->128 s2 b1 bfloat16"]
-    lines = bench.dispatch_lines(rows, DEVICE)
-    assert len(lines) == 2 and all("TileConfig(64, 32, 64, 4, 2)" in line for line in lines)
-    # minimum_bytes by hand agrees with the formula the benchmark uses
-    from dsconv_lib import cost
-    assert rows[0]["minimum_bytes"] == cost.separable_conv(512, 512, 3, 14, padding=1, fused=True).bytes
-    assert rows[2]["minimum_bytes"] == cost.separable_conv(64, 128, 3, 112, stride=2, padding=1,
-                                                            bytes_per_element=2, fused=True).bytes
-
-
-def test_load_run_takes_the_best_layout_of_each_implementation(tmp_path):
-    run = results.load_run(write_run(tmp_path))
-    assert run.device == DEVICE
-    assert run.copy_bandwidth_gb_s == 3000.0
-    assert len(run.layers) == 3 and len(run.dispatch_entries) == 2
-    first, slower, unfused = run.layers
-    assert (first.eager_us, first.fused_us, first.compile_us) == (80.0, 40.0, 90.0)
+def test_best_layout_of_each_implementation():
+    first, slower, unfused = synthetic_run().layers
+    assert (first.best_eager_us, first.best_fused_us, first.compile_us) == (80.0, 40.0, 90.0)
     assert first.speedup == pytest.approx(2.0)
     assert slower.speedup == pytest.approx(30.0 / 45.0)
     assert slower.kernels_per_call_fused is None  # only counted at batch 1
-    assert first.kernels_per_call_fused == 1 and first.kernels_per_call_eager == 2
-    assert unfused.fused_us is None and unfused.speedup is None and unfused.fused_gb_s is None
-    assert unfused.eager_us == 10.0 and unfused.dtype == "bfloat16"
+    assert first.kernels_per_call_fused == 1
+    assert unfused.best_fused_us is None and unfused.speedup is None and unfused.fused_gb_s is None
+    assert unfused.best_eager_us == 10.0 and unfused.within_tolerance is None
+    assert first.within_tolerance is True
 
 
-def test_rates_are_counted_from_the_layer_shape(tmp_path):
-    first = results.load_run(write_run(tmp_path)).layers[0]
-    # 2 FLOPs per MAC, 14 * 14 pixels, 512 channels, 9 depthwise + 512 pointwise MACs each
-    assert first.flops == 2 * 14 * 14 * 512 * (9 + 512)
-    assert first.eager_tflop_s == pytest.approx(first.flops / 80e-6 / 1e12)
+def test_rates_are_counted_from_the_layer_shape():
+    run = synthetic_run()
+    first, _, strided = run.layers
+    assert first.block_cost(fused=False).flops == 2 * 14 * 14 * 512 * (9 + 512)
+    assert strided.block_cost(fused=False).flops == 2 * 56 * 56 * 64 * (9 + 128)  # stride 2: 112 -> 56
+    assert first.block_cost(fused=True).bytes == fused_bytes(512, 14, 512, 1, 1, 4)
+    assert first.block_cost(fused=True) == cost.separable_conv(512, 512, 3, 14, padding=1, fused=True)
+    assert strided.block_cost(fused=True).bytes == fused_bytes(64, 112, 128, 2, 1, 2)
     assert first.fused_gb_s == pytest.approx(fused_bytes(512, 14, 512, 1, 1, 4) / 40e-6 / 1e9)
-    strided = results.load_run(write_run(tmp_path)).layers[2]
-    assert strided.flops == 2 * 56 * 56 * 64 * (9 + 128)  # stride 2: 112 -> 56
+    assert run.percent_of_copy(first) == pytest.approx(100 * first.fused_gb_s / 3000.0)
+
+
+def test_auto_runs_the_kernel_only_where_it_won_in_that_layout():
+    first, slower, unfused = synthetic_run().layers
+    assert first.winning_layouts(1.05) == ["nchw", "channels_last"]
+    assert first.auto_us(1.05) == 40.0
+    assert first.winning_layouts(1.7) == ["channels_last"]  # 100 / 60 < 1.7 <= 80 / 40
+    assert slower.winning_layouts(1.05) == [] and slower.auto_us(1.05) == 300.0
+    assert unfused.auto_us(1.05) == 10.0
+
+
+def test_dispatch_entries_are_the_winning_layouts_with_their_tiles():
+    entries = synthetic_run().dispatch_entries()
+    keys = [LayerKey(DEVICE, "float32", layout, 1, 512, 512, 512, 14, 14, (3, 3), (1, 1))
+            for layout in ("nchw", "channels_last")]
+    assert entries == [(key, TILES) for key in keys]
+
+
+def test_targets_are_judged_on_the_rows_they_name():
+    targets = synthetic_run().targets()
+    assert targets["v2_batch64_speedup_ge_1.3"] is False
+    assert targets["v2_batch64_percent_of_copy_ge_75"] is False
+    assert synthetic_run().percent_of_copy(synthetic_run().layers[1]) == pytest.approx(
+        100 * fused_bytes(144, 56, 24, 1, 64, 4) / 450e-6 / 1e9 / 3000)
+    assert targets["auto_ge_0.95_on_every_layer"] is True
+    assert targets["batch1_one_kernel_per_fused_call"] is True
+    assert targets["fused_within_tolerance"] is True
+    assert targets["fused_slower_than_0.95x"] == ["v2 56x144->24 b64 float32"]
+    empty = synthetic_run(layers=synthetic_run().layers[:1]).targets()
+    assert empty["v2_batch64_speedup_ge_1.3"] is None  # no V2 layer at batch 64 to judge
 
 
 def test_find_runs_takes_only_gpu_result_files_in_order(tmp_path):
-    write_run(tmp_path, name="gpu_dsc_B.json")
-    write_run(tmp_path, name="gpu_dsc_A.json")
+    results.write_run(synthetic_run(), tmp_path / "gpu_dsc_B.json")
+    results.write_run(synthetic_run(device="A"), tmp_path / "gpu_dsc_A.json")
     (tmp_path / "numpy_vs_torch_cpu.json").write_text("{}")
     (tmp_path / "gpu_dsc_notes.txt").write_text("")
     assert [p.name for p in results.find_runs(tmp_path)] == ["gpu_dsc_A.json", "gpu_dsc_B.json"]
-    assert [r.path.name for r in results.load_runs(tmp_path)] == ["gpu_dsc_A.json", "gpu_dsc_B.json"]
+    assert [r.device for r in results.load_runs(tmp_path)] == ["A", DEVICE]
     assert results.find_runs(tmp_path / "absent") == []
     assert results.load_runs(tmp_path / "absent") == []
 
 
 def test_find_runs_refuses_a_file_as_folder(tmp_path):
-    path = write_run(tmp_path)
+    path = results.write_run(synthetic_run(), tmp_path / "gpu_dsc_x.json")
     with pytest.raises(NotADirectoryError, match="folder"):
         results.find_runs(path)
 
 
-def test_default_folder_is_the_repositorys_results_folder():
-    assert results.default_results_folder() == ROOT / "benchmarks" / "results"
-    # whatever GPU runs the repository holds load without error
-    for run in results.load_runs():
-        assert run.layers
+def test_the_repositorys_recorded_runs_load():
+    for run in results.load_runs(Path(__file__).resolve().parents[3] / "benchmarks" / "results"):
+        assert run.layers and run.device
 
 
-@pytest.mark.parametrize("drop", ["device", "layers"])
-def test_a_run_without_a_required_key_is_refused(tmp_path, drop):
-    path = write_run(tmp_path)
+def edited(tmp_path, edit) -> Path:
+    path = results.write_run(synthetic_run(), tmp_path / "gpu_dsc_bad.json")
     data = json.loads(path.read_text())
-    del data[drop]
+    edit(data)
     path.write_text(json.dumps(data))
-    with pytest.raises(ValueError, match=drop):
-        results.load_run(path)
+    return path
 
 
-def test_a_layer_without_a_required_key_is_refused(tmp_path):
-    rows = synthetic_rows()
-    del rows[1]["eager_channels_last_us"]
-    with pytest.raises(ValueError, match=r"layers\[1\].*eager_channels_last_us"):
-        results.load_run(write_run(tmp_path, rows=rows))
+@pytest.mark.parametrize("edit,message", [
+    (lambda d: d.pop("device"), "device"),
+    (lambda d: d.pop("layers"), "layers"),
+    (lambda d: d.update(format=1), "'format' must be 2"),
+    (lambda d: d["layers"][1].pop("eager_us"), r"layers\[1\].*eager_us"),
+    (lambda d: d["layers"][0]["eager_us"].pop("nchw"), "both layouts"),
+    (lambda d: d["layers"][0]["eager_us"].update(nchw=-1.0), "nchw"),
+    (lambda d: d["layers"][0]["fused_us"].update(nchw="fast"), "nchw"),
+    (lambda d: d["layers"][0]["fused_us"].update(nhwc=3.0), "fused_us"),
+    (lambda d: d["layers"][0].update(batch=0), "batch"),
+    (lambda d: d["layers"][0].update(dtype="int8"), "dtype"),
+    (lambda d: d["layers"][0]["errors"].update(fused_nchw=float("nan")), "fused_nchw"),
+    (lambda d: d["layers"][0]["fused_tiles"]["nchw"].update(block_p=24), "fused_tiles"),
+    (lambda d: d.update(copy_bandwidth_gb_s=0), "copy_bandwidth_gb_s"),
+])
+def test_a_malformed_run_is_refused_naming_the_key(tmp_path, edit, message):
+    with pytest.raises(ValueError, match=message):
+        results.load_run(edited(tmp_path, edit))
 
 
-@pytest.mark.parametrize("key, value", [("eager_nchw_us", -1.0), ("eager_nchw_us", "fast"), ("batch", 0),
-                                        ("dtype", "int8"), ("fused_nchw_us", float("nan"))])
-def test_bad_values_are_refused_with_their_name(tmp_path, key, value):
-    rows = synthetic_rows()
-    rows[0][key] = value
-    path = tmp_path / "gpu_dsc_bad.json"
-    path.write_text(json.dumps({"device": DEVICE, "layers": rows}))
-    with pytest.raises(ValueError, match=key):
-        results.load_run(path)
-
-
-def test_not_json_and_empty_layers_are_refused(tmp_path):
+def test_not_json_is_refused(tmp_path):
     path = tmp_path / "gpu_dsc_broken.json"
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         results.load_run(path)
-    path.write_text(json.dumps({"device": DEVICE, "layers": []}))
-    with pytest.raises(ValueError, match="non-empty"):
-        results.load_run(path)
 
 
 def test_format_table_names_the_device_and_every_layer(tmp_path):
-    text = results.format_table(results.load_run(write_run(tmp_path)))
-    assert DEVICE in text.splitlines()[0]
-    lines = {line.split()[0] + " " + line.split()[1]: line for line in text.splitlines()[3:-1]}
-    assert len(lines) == 3
-    first = lines["v1 14x512->512"].split()
-    assert first[-4:] == ["90.0", "2.00", f"{fused_bytes(512, 14, 512, 1, 1, 4) / 40e3:.0f}", "1"]
-    assert lines["v1 112x64->128"].split()[-5:] == ["-", "-", "-", "-", "-"]
+    run = results.load_run(results.write_run(synthetic_run(complete=False, skipped=("x",)),
+                                              tmp_path / "gpu_dsc_s.json"))
+    lines = results.format_table(run).splitlines()
+    assert DEVICE in lines[0] and "gpu_dsc_s.json" in lines[0] and "1 measurement(s) skipped" in lines[0]
+    assert lines[1].split()[:3] == ["layer", "N", "dtype"]
+    body = {" ".join(line.split()[:2]): line.split() for line in lines[3:6]}
+    gb_s = f"{fused_bytes(512, 14, 512, 1, 1, 4) / 40e3:.0f}"
+    assert body["v1 14x512->512"][-8:] == ["80.0", "40.0", "90.0", "2.00", "2.00", gb_s,
+                                           f"{100 * float(gb_s) / 3000:.0f}", "1"]
+    assert body["v1 112x64->128"][-7:] == ["-", "-", "-", "1.00", "-", "-", "-"]
 
 
-def test_plot_run_labels_the_device_and_the_ratio(tmp_path):
+def test_plot_run_labels_the_device_and_the_ratio():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig = results.plot_run(results.load_run(write_run(tmp_path)), dtype="float32")
+    fig = results.plot_run(synthetic_run(), dtype="float32")
     try:
         assert DEVICE in fig._suptitle.get_text()
         axes = fig.axes
         assert [ax.get_title() for ax in axes] == ["batch 1, float32", "batch 64, float32"]
         assert all("ratio" in ax.get_xlabel() for ax in axes)
-        widths = [bar.get_width() for bar in axes[0].patches]
-        assert widths == [pytest.approx(2.0)]
+        assert [bar.get_width() for bar in axes[0].patches] == [pytest.approx(2.0)]
         assert [bar.get_width() for bar in axes[1].patches] == [pytest.approx(30.0 / 45.0)]
     finally:
         plt.close(fig)
     with pytest.raises(ValueError, match="dtype"):
-        results.plot_run(results.load_run(write_run(tmp_path)), dtype="float16")
+        results.plot_run(synthetic_run(), dtype="float16")
+
+
+@pytest.mark.parametrize("call", ["find_runs", "load_runs"])
+def test_no_folder_is_deprecated_and_falls_back_to_the_checkout(call):
+    with pytest.warns(DeprecationWarning, match=rf"results.{call}\(\) without a folder is deprecated: pass the folder"):
+        found = getattr(results, call)()
+    checkout = Path(__file__).resolve().parents[3] / "benchmarks" / "results"
+    assert found == getattr(results, call)(checkout)
+
+
+@pytest.mark.parametrize("old,new", [("LayerResult", LayerRow), ("BENCHMARK_KERNEL", 3)])
+def test_renamed_names_work_with_a_warning_naming_the_new_one(old, new):
+    with pytest.warns(DeprecationWarning, match=f"results.{old} is deprecated: use results."):
+        assert getattr(results, old) == new
+
+
+def test_default_results_folder_is_deprecated():
+    with pytest.warns(DeprecationWarning, match="pass the folder to load_runs"):
+        default = results.default_results_folder
+    assert default() == Path(__file__).resolve().parents[3] / "benchmarks" / "results"
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        results.nonsense
