@@ -5,7 +5,8 @@ Two versions of every 2D op, which agree:
     (`conv2d_loops`, `depthwise_conv2d_loops`, ...);
   - `fast`: vectorised with numpy and BLAS, written to be used
     (`conv2d`, `depthwise_conv2d`, ...), plus 1D and 3D versions.
-And a third way to compute a depthwise convolution: `fft`, by the convolution
+`fast.im2col` and `fast.conv_nd` are the building blocks of the vectorised standard
+convolution (chapter 1 reads them). And a third way to compute a depthwise convolution: `fft`, by the convolution
 theorem (`reference.fft.fft_depthwise_conv`, stride 1, no dilation).
 
 `as_real_array` is the input conversion they all share (torch tensors, nested
@@ -20,9 +21,11 @@ from . import fft
 from ._validate import as_real_array
 from .fast import (
     conv1d,
+    conv_nd,
     conv2d,
     conv3d,
     depthwise_conv2d,
+    im2col,
     pointwise_conv2d,
     separable_conv1d,
     separable_conv2d,
@@ -43,7 +46,9 @@ __all__ = [
     "conv1d",
     "conv2d",
     "conv3d",
+    "conv_nd",
     "depthwise_conv2d",
+    "im2col",
     "pointwise_conv2d",
     "separable_conv1d",
     "separable_conv2d",

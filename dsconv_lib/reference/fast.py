@@ -42,12 +42,13 @@ from ._validate import (
 )
 
 
-def _im2col(x_padded: np.ndarray, geometry: ConvGeometry, groups: int) -> np.ndarray:
-    """Gather receptive fields into columns.
+def im2col(x_padded: np.ndarray, geometry: ConvGeometry, groups: int = 1) -> np.ndarray:
+    """Gather receptive fields into columns (chapter 1 reads this function).
 
     x_padded: (N, C, *padded) -> (N, groups, C/groups * prod(kernel), prod(output)),
     where column p holds, channel by channel and tap by tap, the input values that
-    output pixel p sees.
+    output pixel p sees. `geometry` is `shapes.conv_geometry(...)` of the convolution, and
+    x_padded the input already padded by it (`conv_nd` shows the whole sequence).
     """
     batch, channels = x_padded.shape[:2]
     ndim = len(geometry.kernel_size)
@@ -63,14 +64,24 @@ def _im2col(x_padded: np.ndarray, geometry: ConvGeometry, groups: int) -> np.nda
     return windows.reshape(batch, groups, channels // groups * taps, pixels)  # the one copy
 
 
-def _conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims) -> np.ndarray:
-    """Grouped convolution over `spatial_dims` dimensions: im2col, then a matmul per group.
+def conv_nd(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: Optional[np.ndarray],
+    stride: IntOrTuple,
+    padding: Padding,
+    dilation: IntOrTuple,
+    groups: int,
+    spatial_dims: int,
+) -> np.ndarray:
+    """Grouped convolution over `spatial_dims` dimensions: im2col, then a matmul per group
+    (`conv1d`, `conv2d` and `conv3d` are this with 1, 2 and 3; chapter 1 reads this function).
 
     x: (N, C_in, *spatial); weight: (C_out, C_in / groups, *kernel) -> (N, C_out, *out).
     """
     x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, padding, dilation, groups, spatial_dims)
     batch, c_out = x.shape[0], weight.shape[0]
-    columns = _im2col(pad(x, geometry), geometry, groups)  # (N, G, C_in/G * taps, P)
+    columns = im2col(pad(x, geometry), geometry, groups)  # (N, G, C_in/G * taps, P)
     grouped_weight = weight.reshape(groups, c_out // groups, -1)  # (G, C_out/G, C_in/G * taps)
     y = (grouped_weight @ columns).reshape(batch, c_out, *geometry.output_size)
     if bias is not None:
@@ -162,7 +173,7 @@ def conv2d(
             dilation or groups below 1, padding below 0.
         TypeError: a non-numeric dtype, or an argument of the wrong type.
     """
-    return _conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims=2)
+    return conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims=2)
 
 
 def depthwise_conv2d(
@@ -242,7 +253,7 @@ def spatially_separable_conv2d(
 
 def conv1d(x, weight, bias=None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1):
     """Standard 1D convolution. x: (N, C_in, L); weight: (C_out, C_in / groups, k) -> (N, C_out, L_out)."""
-    return _conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims=1)
+    return conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims=1)
 
 
 def separable_conv1d(
@@ -261,7 +272,7 @@ def separable_conv1d(
 
 def conv3d(x, weight, bias=None, stride: IntOrTuple = 1, padding: Padding = 0, dilation: IntOrTuple = 1, groups: int = 1):
     """Standard 3D convolution. x: (N, C_in, D, H, W); weight: (C_out, C_in / groups, kD, kH, kW)."""
-    return _conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims=3)
+    return conv_nd(x, weight, bias, stride, padding, dilation, groups, spatial_dims=3)
 
 
 def separable_conv3d(

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..shapes import Padding, conv_geometry
+from ..shapes import Padding, conv_geometry, next_power_of_2
 from ._validate import as_real_array
-
-
-def _next_power_of_two(n: int) -> int:
-    return 1 << (n - 1).bit_length()
 
 
 def fft_depthwise_conv(x: object, weight: object, padding: Padding = 0) -> np.ndarray:
@@ -46,7 +42,7 @@ def fft_depthwise_conv(x: object, weight: object, padding: Padding = 0) -> np.nd
         x = np.pad(x, [(0, 0), (0, 0), *excess])
     before = [b - e[0] for b, e in zip(geometry.pad_before, excess)]
     size = x.shape[2:]
-    shape = tuple(_next_power_of_two(n + k - 1) for n, k in zip(size, kernel))
+    shape = tuple(next_power_of_2(n + k - 1) for n, k in zip(size, kernel))
     axes = tuple(range(2, 2 + spatial_dims))
     # Cross-correlation is convolution with the flipped kernel.
     flipped = weight[:, 0][(slice(None), *(slice(None, None, -1),) * spatial_dims)]
