@@ -33,7 +33,7 @@ def test_the_same_seed_gives_the_same_images_and_another_seed_other_ones(make):
 
 
 def test_a_noiseless_horizontal_bar_lies_along_a_row_and_a_vertical_one_along_a_column():
-    images, labels = make_strokes(400, np.random.default_rng(1), noise=0.0, size=20)
+    images, labels = make_strokes(400, np.random.default_rng(1), noise=0.0, image_size=20)
     for label, wide_axis in ((0, 1), (2, 0)):   # bar 0 degrees: spread along x; bar 90: along y
         image = images[np.flatnonzero(labels == label)[0], 0]
         rows, cols = np.nonzero(image > 0.5 * image.max())
@@ -42,7 +42,7 @@ def test_a_noiseless_horizontal_bar_lies_along_a_row_and_a_vertical_one_along_a_
 
 
 def test_a_grating_sits_in_one_channel_which_has_the_most_energy():
-    images, _ = make_gratings(200, np.random.default_rng(2), noise=0.0, channels=3, size=12)
+    images, _ = make_gratings(200, np.random.default_rng(2), noise=0.0, channels=3, image_size=12)
     energy = (images ** 2).sum(axis=(2, 3))          # (n, channels)
     assert np.all(np.count_nonzero(energy, axis=1) == 1)
 
@@ -53,7 +53,7 @@ def test_a_grating_sits_in_one_channel_which_has_the_most_energy():
         (lambda: make_strokes(0, np.random.default_rng(0)), "n must be"),
         (lambda: make_strokes(10, 0), "rng must be a numpy Generator"),
         (lambda: make_strokes(10, np.random.default_rng(0), noise=-1), "noise must be"),
-        (lambda: make_strokes(10, np.random.default_rng(0), size=8), "size must be >= 12"),
+        (lambda: make_strokes(10, np.random.default_rng(0), image_size=8), "image_size must be >= 12"),
         (lambda: make_gratings(10, np.random.default_rng(0), channels=0), "channels must be"),
     ],
 )

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.usefixtures("torch_one_thread")
 @pytest.fixture(scope="module")
 def data():
     rng = np.random.default_rng(0)
-    return (*make_gratings(400, rng, noise=0.3, channels=2, size=12),
-            *make_gratings(200, rng, noise=0.3, channels=2, size=12))
+    return (*make_gratings(400, rng, noise=0.3, channels=2, image_size=12),
+            *make_gratings(200, rng, noise=0.3, channels=2, image_size=12))
 
 
 def _network() -> nn.Module:
