@@ -141,19 +141,21 @@ def is_spatially_separable(kernel: np.ndarray, rtol: float = 1e-10) -> bool:
 
 @dataclass(frozen=True)
 class LowRankKernel:
-    """A 2D kernel's best approximation of a given rank."""
+    """A 2D kernel's best approximation of a given rank, and the separable terms it sums."""
 
     kernel: np.ndarray  # (kH, kW): sum of the first `rank` terms s_j u_j v_j^T of the SVD
     rank: int
     relative_error: float  # ||K - kernel||_F / ||K||_F = sqrt(sum s[rank:]^2) / ||K||_F
+    columns: np.ndarray  # (rank, kH): columns[j] = sqrt(s_j) u_j
+    rows: np.ndarray  # (rank, kW): rows[j] = sqrt(s_j) v_j; kernel = sum over j of outer(columns[j], rows[j])
 
 
 def low_rank_approximation(kernel: np.ndarray, rank: int) -> LowRankKernel:
     """The best rank-`rank` approximation of a 2D kernel (kH, kW) in Frobenius norm (Eckart-Young).
 
     A rank-r kernel is a sum of r column x row products, so it runs as r pairs of
-    1D convolutions. rank must be 1 .. min(kH, kW); at the kernel's own rank the
-    approximation is exact (up to rounding).
+    1D convolutions: (columns[j], rows[j]) for j < r. rank must be 1 .. min(kH, kW);
+    at the kernel's own rank the approximation is exact (up to rounding).
     """
     matrix = as_real_array(kernel, "kernel")
     if matrix.ndim != 2:
@@ -165,7 +167,8 @@ def low_rank_approximation(kernel: np.ndarray, rank: int) -> LowRankKernel:
     approximation = (u[:, :rank] * s[:rank]) @ vt[:rank]
     norm = np.linalg.norm(matrix)
     error = float(np.sqrt(np.sum(s[rank:] ** 2)) / norm) if norm > 0 else 0.0
-    return LowRankKernel(approximation, int(rank), error)
+    scales = np.sqrt(s[:rank])
+    return LowRankKernel(approximation, int(rank), error, u[:, :rank].T * scales[:, None], vt[:rank] * scales[:, None])
 
 
 def kernel_rank(kernel: np.ndarray, rtol: float = 1e-10) -> int:

@@ -1,9 +1,15 @@
-"""Helpers for the book's pages, which must also run where Jupyter Book is absent (Colab).
+"""What a book page (a notebook) needs from its surroundings, in the book's build and in Colab alike.
 
-`glue(name, value)` hands a computed value to the page's prose: a page writes
-{glue:text}`name:.2f` in Markdown and Jupyter Book (myst-nb) puts the number
-there when it builds the book. Outside the build there is nothing to glue
-into, so the call does nothing; the page's code cells print what they compute.
+The book's subject matter lives elsewhere (shapes, reference, cost, nn, ...);
+this module holds what only the pages need because they are pages, and
+which must work where Jupyter Book is absent:
+
+- `glue(name, value)` hands a computed value to the page's prose: a page writes
+  {glue:text}`name:.2f` in Markdown and Jupyter Book (myst-nb) puts the number
+  there when it builds the book. Outside the build there is nothing to glue
+  into, so the call does nothing; the page's code cells print what they compute.
+
+Every chapter imports it as `from dsconv_lib.notebook import glue`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._layers import conv_bn_act, separable_bn_act
 from .inception import InceptionBlock
-from .separable import DepthwiseSeparableConv2d
 
 
 class GoogLeNet(nn.Module):
@@ -59,17 +59,16 @@ class GoogLeNet(nn.Module):
     ) -> None:
         super().__init__()
         if separable_stem:
-            stem: nn.Module = DepthwiseSeparableConv2d(
-                in_channels, 64, 7, stride=2, padding=3, depth_multiplier=stem_depth_multiplier, bias=True,
-                activation=nn.ReLU, norm_act_between=False,
+            stem: nn.Module = separable_bn_act(
+                in_channels, 64, 7, stride=2, depth_multiplier=stem_depth_multiplier, batch_norm=False
             )
         else:
-            stem = nn.Sequential(nn.Conv2d(in_channels, 64, 7, stride=2, padding=3), nn.ReLU())
+            stem = conv_bn_act(in_channels, 64, 7, stride=2, batch_norm=False)
         self.stem = nn.Sequential(
             stem,
             nn.MaxPool2d(3, stride=2, padding=1),
-            nn.Sequential(nn.Conv2d(64, 64, 1), nn.ReLU()),  # the 3x3 row's "#3x3 reduce"
-            nn.Sequential(nn.Conv2d(64, 192, 3, padding=1), nn.ReLU()),
+            conv_bn_act(64, 64, 1, batch_norm=False),  # the 3x3 row's "#3x3 reduce"
+            conv_bn_act(64, 192, 3, batch_norm=False),
             nn.MaxPool2d(3, stride=2, padding=1),
         )
         blocks: dict[str, nn.Module] = {}

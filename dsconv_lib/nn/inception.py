@@ -1,33 +1,28 @@
-"""Inception (GoogLeNet) and Xception blocks.
+"""The Inception block (GoogLeNet).
 
 Inception runs 1x1, 3x3 and 5x5 convolutions and a pooling side by side and
-concatenates them (Szegedy et al., 2015). Xception (Chollet, 2017) takes the
-idea to its extreme: every spatial convolution is depthwise separable, so that
-cross-channel and spatial correlations are mapped fully separately.
+concatenates them (Szegedy et al., 2015). Its extreme form, the Xception block,
+lives in `xception.py`.
 """
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import nn
 
-from .separable import DepthwiseSeparableConv2d
-from .shortcut import residual_shortcut
+from ._layers import conv_bn_act, separable_bn_act
 
 
-def _conv_relu(in_channels: int, out_channels: int, kernel_size: int) -> nn.Sequential:
-    """A GoogLeNet convolution: k x k, 'same' padding, bias, ReLU."""
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2, bias=True),
-        nn.ReLU(),
-    )
+def _conv_relu(in_channels: int, out_channels: int, kernel_size: int) -> nn.Module:
+    """A GoogLeNet convolution, standard: k x k, 'same' padding, bias, ReLU."""
+    return conv_bn_act(in_channels, out_channels, kernel_size, batch_norm=False)
 
 
-def _separable_relu(in_channels: int, out_channels: int, kernel_size: int) -> DepthwiseSeparableConv2d:
-    """The depthwise separable stand-in for _conv_relu: depthwise, pointwise (bias), ReLU."""
-    return DepthwiseSeparableConv2d(
-        in_channels, out_channels, kernel_size, bias=True, activation=nn.ReLU, norm_act_between=False
-    )
+def _separable_relu(in_channels: int, out_channels: int, kernel_size: int) -> nn.Module:
+    """A GoogLeNet convolution, depthwise separable: depthwise, pointwise (bias), ReLU."""
+    return separable_bn_act(in_channels, out_channels, kernel_size, batch_norm=False)
 
 
 class InceptionBlock(nn.Module):
@@ -62,43 +57,16 @@ class InceptionBlock(nn.Module):
         return torch.cat([branch(x) for branch in branches], dim=1)
 
 
-class XceptionBlock(nn.Module):
-    """An Xception block: `repeats` x (ReLU, separable 3x3, BatchNorm), plus a residual.
+def __getattr__(name: str) -> object:
+    """`from dsconv_lib.nn.inception import XceptionBlock`: deprecated, it lives in dsconv_lib.nn.xception."""
+    if name == "XceptionBlock":
+        warnings.warn(
+            "dsconv_lib.nn.inception.XceptionBlock moved to dsconv_lib.nn.xception.XceptionBlock "
+            "(or import it from dsconv_lib.nn); the old place goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from .xception import XceptionBlock
 
-    x: (N, C_in, H, W) -> (N, C_out, H / stride, W / stride).
-    stride 2 ends the block with a 3x3 max pool; the shortcut is then (as when
-    C_in != C_out) a strided 1x1 convolution with BatchNorm, else the identity.
-    grow_first: change channels in the first separable conv (entry flow) or in
-    the last one (exit flow). start_with_relu=False drops the first ReLU.
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        repeats: int,
-        stride: int = 1,
-        start_with_relu: bool = True,
-        grow_first: bool = True,
-    ) -> None:
-        super().__init__()
-        if repeats < 1:
-            raise ValueError(f"repeats must be >= 1, got {repeats}")
-        if grow_first:
-            widths = [in_channels] + [out_channels] * repeats
-        else:
-            widths = [in_channels] * repeats + [out_channels]
-        layers: list[nn.Module] = []
-        for i in range(repeats):
-            if i > 0 or start_with_relu:
-                layers.append(nn.ReLU())
-            layers.append(
-                DepthwiseSeparableConv2d(widths[i], widths[i + 1], 3, norm_layer=nn.BatchNorm2d, norm_act_between=False)
-            )
-        if stride != 1:
-            layers.append(nn.MaxPool2d(3, stride=stride, padding=1))
-        self.body = nn.Sequential(*layers)
-        self.shortcut = residual_shortcut(in_channels, out_channels, stride)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x) + self.shortcut(x)
+        return XceptionBlock
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import nn
 
+from ._layers import conv_bn_act
 from .separable import DepthwiseSeparableConv2d
-
-
-def _conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int, stride: int, activation: type[nn.Module]) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride, padding=kernel_size // 2, bias=False),
-        nn.BatchNorm2d(out_channels),
-        activation(),
-    )
 
 
 class MobileNetV1(nn.Module):
@@ -22,6 +17,10 @@ class MobileNetV1(nn.Module):
     x: (N, in_channels, H, W) -> logits (N, num_classes), for any H, W >= 32
     (the resolution multiplier is just the input size). width_multiplier (alpha)
     scales every layer's channels: C -> max(8, int(alpha * C)).
+    se_after: None (the paper's network), "depthwise" or "pointwise": every one of
+    the 13 separable layers gets a SqueezeExcite block with reduction ratio
+    se_reduction after that step (DepthwiseSeparableConv2d's options, which it
+    passes on); the first, standard convolution never has one.
     """
 
     # (out_channels, stride) of the depthwise separable layers, from the paper's Table 1.
@@ -31,7 +30,14 @@ class MobileNetV1(nn.Module):
         (1024, 2), (1024, 1),
     )
 
-    def __init__(self, num_classes: int = 1000, width_multiplier: float = 1.0, in_channels: int = 3) -> None:
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        width_multiplier: float = 1.0,
+        in_channels: int = 3,
+        se_after: Optional[str] = None,
+        se_reduction: int = 4,
+    ) -> None:
         super().__init__()
         if width_multiplier <= 0:
             raise ValueError(f"width_multiplier must be positive, got {width_multiplier}")
@@ -39,12 +45,13 @@ class MobileNetV1(nn.Module):
         def width(channels: int) -> int:
             return max(8, int(channels * width_multiplier))
 
-        layers: list[nn.Module] = [_conv_bn_relu(in_channels, width(32), 3, 2, nn.ReLU)]
+        layers: list[nn.Module] = [conv_bn_act(in_channels, width(32), 3, stride=2)]
         channels = width(32)
         for out_channels, stride in self.SEPARABLE_LAYERS:
             layers.append(
                 DepthwiseSeparableConv2d(
-                    channels, width(out_channels), 3, stride=stride, norm_layer=nn.BatchNorm2d, activation=nn.ReLU
+                    channels, width(out_channels), 3, stride=stride, norm_layer=nn.BatchNorm2d, activation=nn.ReLU,
+                    se_after=se_after, se_reduction=se_reduction,
                 )
             )
             channels = width(out_channels)
@@ -78,7 +85,7 @@ class InvertedResidual(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, stride: int, expand_ratio: int) -> None:
         super().__init__()
         hidden = in_channels * expand_ratio
-        self.expand = _conv_bn_relu(in_channels, hidden, 1, 1, nn.ReLU6) if expand_ratio != 1 else nn.Identity()
+        self.expand = conv_bn_act(in_channels, hidden, 1, activation=nn.ReLU6) if expand_ratio != 1 else nn.Identity()
         self.separable = DepthwiseSeparableConv2d(
             hidden, out_channels, 3, stride=stride, norm_layer=nn.BatchNorm2d, activation=nn.ReLU6,
             activation_after=False,
@@ -110,7 +117,7 @@ class MobileNetV2(nn.Module):
         if width_multiplier <= 0:
             raise ValueError(f"width_multiplier must be positive, got {width_multiplier}")
         channels = make_divisible(32 * width_multiplier)
-        layers: list[nn.Module] = [_conv_bn_relu(in_channels, channels, 3, 2, nn.ReLU6)]
+        layers: list[nn.Module] = [conv_bn_act(in_channels, channels, 3, stride=2, activation=nn.ReLU6)]
         for t, c, n, s in self.BLOCKS:
             out_channels = make_divisible(c * width_multiplier)
             for i in range(n):
@@ -118,7 +125,7 @@ class MobileNetV2(nn.Module):
                 layers.append(InvertedResidual(channels, out_channels, s if i == 0 else 1, ratio))
                 channels = out_channels
         last_channels = make_divisible(1280 * max(1.0, width_multiplier))
-        layers.append(_conv_bn_relu(channels, last_channels, 1, 1, nn.ReLU6))
+        layers.append(conv_bn_act(channels, last_channels, 1, activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(last_channels, num_classes)

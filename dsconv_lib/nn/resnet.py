@@ -14,6 +14,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from ._layers import conv_bn_act
 from .shortcut import residual_shortcut
 from .squeeze_excite import SqueezeExcite
 
@@ -76,12 +77,7 @@ class ResNet50(nn.Module):
         super().__init__()
         if se_reduction is not None and se_reduction < 1:
             raise ValueError(f"se_reduction must be None or >= 1, got {se_reduction}")
-        self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False),
-            nn.BatchNorm2d(64),
-            nn.ReLU(),
-            nn.MaxPool2d(3, stride=2, padding=1),
-        )
+        self.stem = nn.Sequential(*conv_bn_act(in_channels, 64, 7, stride=2), nn.MaxPool2d(3, stride=2, padding=1))
         stages: list[nn.Module] = []
         channels = 64
         for width, out_channels, blocks, stride in self.STAGES:

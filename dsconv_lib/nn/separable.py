@@ -12,17 +12,15 @@ where it is faster. The default, "torch", calls the two conv modules.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
 import torch
 from torch import nn
 
 from ..gpu import BACKENDS
 from ..gpu import separable_conv2d as fused_separable_conv2d
-from ..shapes import to_tuple
+from ..shapes import IntOrTuple, to_tuple
 from .squeeze_excite import SqueezeExcite
-
-IntOrTuple = Union[int, tuple[int, ...]]
 
 
 class _DepthwiseSeparableConvNd(nn.Module):
@@ -71,6 +69,8 @@ class _DepthwiseSeparableConvNd(nn.Module):
         super().__init__()
         if se_after not in (None, "depthwise", "pointwise"):
             raise ValueError(f"se_after must be None, 'depthwise' or 'pointwise', got {se_after!r}")
+        if se_after is not None and se_reduction < 1:
+            raise ValueError(f"se_reduction must be >= 1 (the SE block's C / r), got {se_reduction}")
         if depth_multiplier < 1:
             raise ValueError(f"depth_multiplier must be >= 1, got {depth_multiplier}")
         kernel = to_tuple(kernel_size, self.spatial_dims, "kernel_size")

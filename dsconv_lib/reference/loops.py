@@ -25,10 +25,16 @@ from ._validate import (
 )
 
 
-def _receptive_field(i: int, j: int, geometry: ConvGeometry) -> tuple[slice, slice]:
+def receptive_field(i: int, j: int, geometry: ConvGeometry) -> tuple[slice, slice]:
     """Rows and columns of the padded input that output pixel (i, j) sees.
 
-    The kernel's taps start at (i * stride_h, j * stride_w) and sit `dilation` apart.
+    geometry: from shapes.conv_geometry (kernel size, stride, dilation). The kernel's
+    taps start at (i * stride_h, j * stride_w) and sit `dilation` apart, so
+    x_padded[..., rows, cols] is the (kH, kW) window that meets the kernel:
+
+    >>> from dsconv_lib.shapes import conv_geometry
+    >>> receptive_field(1, 2, conv_geometry((9, 9), 3, stride=2, dilation=2))
+    (slice(2, 7, 2), slice(4, 9, 2))
     """
     (sh, sw), (dh, dw) = geometry.stride, geometry.dilation
     (kh, kw) = geometry.kernel_size
@@ -68,7 +74,7 @@ def conv2d_loops(
             seen_channels = slice(group * c_in_per_group, (group + 1) * c_in_per_group)
             for i in range(h_out):
                 for j in range(w_out):
-                    rows, cols = _receptive_field(i, j, geometry)
+                    rows, cols = receptive_field(i, j, geometry)
                     window = x_padded[n, seen_channels, rows, cols]  # (C_in / groups, kH, kW)
                     y[n, o, i, j] = np.sum(window * weight[o])
     if bias is not None:
@@ -104,7 +110,7 @@ def depthwise_conv2d_loops(
                 kernel = weight[c * multiplier + k, 0]  # (kH, kW): one 2D filter
                 for i in range(h_out):
                     for j in range(w_out):
-                        rows, cols = _receptive_field(i, j, geometry)
+                        rows, cols = receptive_field(i, j, geometry)
                         y[n, c * multiplier + k, i, j] = np.sum(x_padded[n, c, rows, cols] * kernel)
     if bias is not None:
         y += bias[None, :, None, None]
