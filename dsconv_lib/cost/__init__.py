@@ -27,7 +27,7 @@ from .formulas import (
 from . import profiling, roofline_model
 from . import _renamed
 from .profiling import PAPER_CONVENTION, KindTotal, LayerCost, Profile, profile
-from .roofline_model import RooflinePoint, attainable_flops_per_s, ridge_point, roofline
+from .roofline_model import RooflinePoint, attainable_flops_per_s, draw_roofline, ridge_point, roofline
 from . import attention, energy, fft, spatiotemporal  # applications (chapter 11): cost.energy.inference_energy, ...
 from .se_network import squeeze_excite_network, squeeze_excite_network_closed_form
 
@@ -42,6 +42,7 @@ __all__ = [
     "Profile",
     "RooflinePoint",
     "attainable_flops_per_s",
+    "draw_roofline",
     "batchnorm",
     "conv",
     "depthwise_conv",

@@ -9,9 +9,13 @@ Below the ridge point, intensity < peak / bandwidth, memory is the limit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ._checks import positive
 from .formulas import Cost
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass(frozen=True)
@@ -45,3 +49,29 @@ def roofline(cost: Cost, peak_flops_per_s: float, bandwidth_bytes_per_s: float) 
         min_time_s=max(compute_time, memory_time),
         bound="memory" if memory_time >= compute_time else "compute",
     )
+
+
+def draw_roofline(
+    ax: "Axes",
+    peak_flops_per_s: float,
+    bandwidth_bytes_per_s: float,
+    intensities: Optional[Sequence[float]] = None,
+    *,
+    label: str = "roofline",
+    mark_ridge: bool = False,
+) -> None:
+    """Draw the roof on a matplotlib Axes, log-log: attainable GFLOP/s against FLOP/byte.
+
+    intensities: where to evaluate it (default 0.3 to 3000 FLOP/byte). mark_ridge: a dotted
+    line and a label at the ridge point. The caller adds the points and may relabel the axes.
+    Matplotlib is not imported here: `ax` brings it.
+    """
+    xs = list(intensities) if intensities is not None else [0.3 * 10 ** (i / 50) for i in range(201)]
+    roof = [attainable_flops_per_s(x, peak_flops_per_s, bandwidth_bytes_per_s) / 1e9 for x in xs]
+    ax.plot(xs, roof, color="black", linewidth=2, label=label)
+    if mark_ridge:
+        ridge = ridge_point(peak_flops_per_s, bandwidth_bytes_per_s)
+        ax.axvline(ridge, color="grey", linestyle=":", linewidth=1)
+        ax.text(ridge * 1.1, 0.05, f"ridge\n{ridge:.1f} FLOP/byte", color="grey", fontsize=9,
+                transform=ax.get_xaxis_transform())  # x in data units, y as a fraction of the axes
+    ax.set(xscale="log", yscale="log", xlabel="arithmetic intensity (FLOP/byte)", ylabel="attainable rate (GFLOP/s)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._layers import conv_bn_act, separable_bn_act
+from .layers import conv_bn_act, separable_bn_act
 from .inception import InceptionBlock
 
 

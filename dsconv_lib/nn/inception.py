@@ -12,7 +12,7 @@ import warnings
 import torch
 from torch import nn
 
-from ._layers import conv_bn_act, separable_bn_act
+from .layers import conv_bn_act, separable_bn_act
 
 
 def _conv_relu(in_channels: int, out_channels: int, kernel_size: int) -> nn.Module:

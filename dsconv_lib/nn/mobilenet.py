@@ -7,7 +7,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ._layers import conv_bn_act
+from .layers import conv_bn_act
 from .separable import DepthwiseSeparableConv2d
 
 

@@ -14,7 +14,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from ._layers import conv_bn_act
+from .layers import conv_bn_act
 from .shortcut import residual_shortcut
 from .squeeze_excite import SqueezeExcite
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._layers import conv_bn_act, separable_bn_act
+from .layers import conv_bn_act, separable_bn_act
 from .shortcut import residual_shortcut
 
 

@@ -5,8 +5,8 @@ Two versions of every 2D op, which agree:
     (`conv2d_loops`, `depthwise_conv2d_loops`, ...);
   - `fast`: vectorised with numpy and BLAS, written to be used
     (`conv2d`, `depthwise_conv2d`, ...), plus 1D and 3D versions.
-`fast.im2col` and `fast.conv_nd` are the building blocks of the vectorised standard
-convolution (chapter 1 reads them). And a third way to compute a depthwise convolution: `fft`, by the convolution
+`im2col` and `conv_nd` (in `fast`) are the building blocks of the vectorised standard
+convolution, `receptive_field` (in `loops`) the window the loops read; chapter 1 reads all three. And a third way to compute a depthwise convolution: `fft`, by the convolution
 theorem (`reference.fft.fft_depthwise_conv`, stride 1, no dilation).
 
 `as_real_array` is the input conversion they all share (torch tensors, nested
@@ -36,6 +36,7 @@ from .loops import (
     conv2d_loops,
     depthwise_conv2d_loops,
     pointwise_conv2d_loops,
+    receptive_field,
     separable_conv2d_loops,
     spatially_separable_conv2d_loops,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "conv2d_loops",
     "depthwise_conv2d_loops",
     "pointwise_conv2d_loops",
+    "receptive_field",
     "separable_conv2d_loops",
     "spatially_separable_conv2d_loops",
 ]

@@ -25,6 +25,70 @@ CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 
 # chapter file stem -> {name defined in it: why it belongs to the chapter, not the library}
 CHAPTER_ONLY: dict[str, dict[str, str]] = {
+    "01_standard_convolution": {
+        "draw_grid": "the chapter's picture of a sliding window",
+        "formula": "the output-size derivation, checked in its cell against shapes.conv_output_size and torch",
+        "textbook_convolution": "the flipped-kernel definition the chapter contrasts with cross-correlation",
+        "torch_reference": "the chapter's one call of F.conv2d, the answer the numpy versions are compared with",
+        "im2col_by_hand": "the loop that shows what a column is, before the library's reference.im2col",
+    },
+    "02_counting_cost": {
+        "layer_costs": "the three layer kinds of the chapter's table, each a cost formula",
+        "draw_roof": "the chapter's machine and axis labels on cost.draw_roofline",
+        "rate": "a median over this page's measurements",
+    },
+    "03_spatially_separable": {
+        "binomial": "Pascal's-triangle filters, built step by step as the text derives them",
+        "separable_sum": "the sum of separable filterings the text writes as an equation, on factorize's terms",
+    },
+    "04_depthwise_grouped": {
+        "connectivity": "the picture of which channels meet; it is also exercise 4's answer, so not in the library",
+    },
+    "06_depthwise_separable": {
+        "khatri_rao": "the definition the chapter's proof is about, written out",
+        "block": "the chapter's experiment: one layer, standard or separable",
+        "make_network": "the chapter's small network for its experiment",
+    },
+    "07_mobilenet": {
+        "layer_type": "the wording of the paper's Table 1 rows",
+        "shape_text": "the formatting of the paper's Table 1 shapes",
+        "v1_cost": "the paper's model at a width and resolution, profiled with the library",
+        "lost_fraction": "the chapter's random-projection experiment on its spiral",
+        "largest_by_side": "a summary of the profile's rows for the chapter's memory table",
+    },
+    "08_squeeze_excitation": {
+        "squeeze_excite_numpy": "the equations of the text, checked against nn.SqueezeExcite",
+        "n_params": "a one-line count for the chapter's table",
+        "make_network": "the chapter's small SE network for its experiment",
+        "block": "one layer of that network",
+    },
+    "09_inception_xception": {
+        "branch_costs": "the four branches of the text's worked example, each a cost formula",
+        "naive_block": "the block without reductions the text argues against, as cost formulas",
+        "row_of": "which row of the paper's Table 1 a layer belongs to",
+        "rows_of": "the paper's Table 1 recounted with cost.profile",
+        "printed_as": "agreement at the precision the paper printed",
+    },
+    "10_flops_vs_wallclock": {
+        "layer_costs": "the variants of one layer the chapter times, each a cost formula",
+        "predicted_times": "the roofline bounds of those variants, from cost.roofline",
+        "us": "the formatting of the live GPU table",
+        "draw_roof": "the chapter's axis labels on cost.draw_roofline",
+    },
+    "11_beyond_images": {
+        "series_net": "the chapter's 1D network for sensor series",
+        "series_cost": "its cost as formulas, compared in the chapter with the profile",
+        "block_3d_costs": "the 3D variants the chapter compares, each a cost formula",
+        "pattern": "the chapter's synthetic electrode data",
+        "burst": "the chapter's synthetic electrode data",
+        "background": "the chapter's synthetic electrode data",
+        "bandpass": "the chapter's filtering of that data",
+        "ssd_layers": "SSD's extra layers as the chapter's table counts them, from cost formulas",
+        "unit": "one stage of the chapter's small U-Net",
+        "one": "one layer of that stage, standard (nn.conv_bn_act) or separable",
+        "SmallUNet": "the chapter's small U-Net",
+        "measured_crossover": "read off the chapter's own timings",
+    },
 }
 
 

@@ -35,7 +35,7 @@ from dsconv_lib.nn import (
     Xception,
     XceptionBlock,
 )
-from dsconv_lib.nn._layers import conv_bn_act, separable_bn_act
+from dsconv_lib.nn.layers import conv_bn_act, separable_bn_act
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread", "torch_seed")
 
