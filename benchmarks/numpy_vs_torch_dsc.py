@@ -5,13 +5,15 @@ float32, read off dsconv_lib.nn.MobileNetV1 (not typed in here). For each layer
 the script prints the best time of both and their ratio, then the geometric
 mean of the ratios, and writes the figures to benchmarks/results/ as JSON.
 
-    python benchmarks/numpy_vs_torch_dsc.py [--rounds 5] [--output PATH]
+    python benchmarks/numpy_vs_torch_dsc.py [--rounds 15] [--output PATH]
 
 How it times: numpy and torch each keep a pool of worker threads that spin for
 a while after a call. Timed right after the other library, either one loses a
 core to those spinning threads. So the libraries take turns in phases (all 13
 layers with numpy, a pause, all 13 with torch, a pause, and again), and each
-layer's figure is its fastest run over all phases.
+layer's figure is its fastest run over all phases. Fifteen phases (150 runs of
+each layer and library, about 30 s): with five, the geometric mean still moved
+by +-0.1 from run to run on a quiet 2-core machine.
 
 On a machine shared with other work, both libraries' thread pools wait for
 cores and the figures swing from run to run; OMP_NUM_THREADS=1
@@ -83,7 +85,7 @@ def time_phase(runs: list[Callable[[], object]], best: list[float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5, help="phases per library")
+    parser.add_argument("--rounds", type=int, default=15, help="phases per library")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results" / "numpy_vs_torch_cpu.json")
     args = parser.parse_args()
 
