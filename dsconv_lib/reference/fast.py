@@ -25,11 +25,11 @@ spatial dimensions.
 
 from __future__ import annotations
 
-import itertools
 import math
-from typing import Iterator, Optional
+from typing import Optional
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ..shapes import ConvGeometry, IntOrTuple, Padding, axis_pass_arguments
 from ._validate import (
@@ -89,56 +89,74 @@ def conv_nd(
     return y
 
 
-def _tap_windows(x_padded: np.ndarray, geometry: ConvGeometry) -> Iterator[np.ndarray]:
-    """For each kernel tap, in the weight's order, the input values it meets at every output position.
+def _sum_of_taps(x_padded: np.ndarray, kernel: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
+    """The depthwise sum, one einsum over a strided view of the padded input (no copy per tap).
 
-    x_padded: (N, *padded, ...) -> views (N, *out, ...): tap (i, j) at output (h, w) meets
-    x_padded[:, h * stride + i * dilation, w * stride + j * dilation].
+    x_padded: (N, *padded, C), channels last; kernel: (*kernel_size, C) -> (N, *out, C), where
+    out[n, o, c] = sum over taps t of kernel[t, c] * x_padded[n, o * stride + t * dilation, c].
     """
-    for tap in itertools.product(*(range(k) for k in geometry.kernel_size)):
-        yield x_padded[(slice(None), *(
-            slice(i * d, i * d + s * (o - 1) + 1, s)
-            for i, d, s, o in zip(tap, geometry.dilation, geometry.stride, geometry.output_size)
-        ))]
+    batch, *_, channels = x_padded.shape
+    ndim = len(geometry.kernel_size)
+    positions, taps = "ABC"[:ndim], "PQR"[:ndim]  # einsum's letters for the output positions and the taps
+    batch_step, *padded_steps, channel_step = x_padded.strides  # in bytes
+    position_steps = [step * s for step, s in zip(padded_steps, geometry.stride)]
+    tap_steps = [step * d for step, d in zip(padded_steps, geometry.dilation)]
+    if geometry.stride[-1] > 1:
+        # windows[n, o, c, t] = x_padded[n, o * stride + t * dilation, c]: im2col as a view.
+        windows = as_strided(x_padded, (batch, *geometry.output_size, channels, *geometry.kernel_size),
+                             (batch_step, *position_steps, channel_step, *tap_steps), writeable=False)
+        return np.einsum(f"n{positions}c{taps},{taps}c->n{positions}c", windows, kernel)
+    # With stride 1 along the rows, the C values of output column w + 1 follow those of column w in
+    # x_padded, so a whole output row, W_out * C values, is one contiguous run for each tap.
+    # Summing whole rows (the kernel repeated along the row) lets einsum sweep W_out * C values
+    # at a time rather than C.
+    *leading, row_length = geometry.output_size
+    rows = as_strided(x_padded, (batch, *leading, *geometry.kernel_size, row_length * channels),
+                      (batch_step, *position_steps[:-1], *tap_steps, channel_step), writeable=False)
+    row_kernel = np.broadcast_to(kernel[..., None, :], (*geometry.kernel_size, row_length, channels))
+    row_kernel = row_kernel.reshape(*geometry.kernel_size, row_length * channels)
+    out = np.einsum(f"n{positions[:-1]}{taps}e,{taps}e->n{positions[:-1]}e", rows, row_kernel)
+    return out.reshape(batch, *geometry.output_size, channels)
 
 
 def _depthwise_nd(x, weight, bias, stride, padding, dilation, spatial_dims) -> np.ndarray:
-    """Depthwise convolution: a weighted sum of shifted windows of the input, one per kernel tap.
+    """Depthwise convolution: every output value is a weighted sum of the k x k input values under
+    the kernel in its own channel.
 
     x: (N, C, *spatial); weight: (C * m, 1, *kernel) -> (N, C * m, *out), whose memory is
     channels last (N, *out, C * m), like torch's channels_last format.
     """
     x, weight, multiplier = check_depthwise_weight(x, weight, spatial_dims)
-    batch, channels = x.shape[:2]
-    x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, padding, dilation, channels, spatial_dims)
-    x_padded = pad(x, geometry, channels_last=True)[..., None]  # (N, *padded, C, 1)
-    # Tap t's weights as (C, m): weight[c * m + k] takes channel c to output channel c * m + k.
-    taps = np.moveaxis(weight.reshape(channels, multiplier, -1), -1, 0)  # (taps, C, m)
-    out = np.zeros((batch, *geometry.output_size, channels, multiplier), x.dtype)
-    product = np.empty_like(out)
-    # A tap's weights repeated along the output row, (W_out, C, m): the multiply then sweeps
-    # whole rows of contiguous memory, not C values at a time.
-    tap_row = np.empty((geometry.output_size[-1], channels, multiplier), x.dtype)
-    for tap, window in zip(taps, _tap_windows(x_padded, geometry)):
-        tap_row[...] = tap
-        out += np.multiply(window, tap_row, out=product)
+    x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, padding, dilation, x.shape[1], spatial_dims)
+    # Output channel c * m + k filters input channel c: with m > 1, each input channel is repeated m times.
+    x_padded = pad(np.repeat(x, multiplier, axis=1) if multiplier > 1 else x, geometry, channels_last=True)  # (N, *padded, C * m)
+    kernel = np.ascontiguousarray(np.moveaxis(weight[:, 0], 0, -1))  # (*kernel, C * m)
+    out = _sum_of_taps(x_padded, kernel, geometry)  # (N, *out, C * m)
     if bias is not None:
-        out += bias.reshape(channels, multiplier)
-    return np.moveaxis(out.reshape(batch, *geometry.output_size, channels * multiplier), -1, 1)
+        out += bias
+    return np.moveaxis(out, -1, 1)
 
 
 def _pointwise_nd(x, weight, bias, stride, spatial_dims) -> np.ndarray:
     """Pointwise convolution: one (C_out, C_in) matmul over all pixels at once.
 
-    x: (N, C_in, *spatial); weight: (C_out, C_in, 1, ...) -> (N, C_out, *out).
+    x: (N, C_in, *spatial); weight: (C_out, C_in, 1, ...) -> (N, C_out, *out), in x's memory
+    layout: channels last (N, *out, C_out) when x is channels last, as the depthwise step leaves it.
     """
     x, weight = check_pointwise_weight(x, weight, spatial_dims)
     x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, 0, 1, 1, spatial_dims)
     sampled = x[(slice(None), slice(None), *(slice(None, None, s) for s in geometry.stride))]
     batch, c_in = sampled.shape[:2]
     pixels = math.prod(geometry.output_size)
-    y = weight.reshape(weight.shape[0], c_in) @ sampled.reshape(batch, c_in, pixels)  # (N, C_out, P)
-    y = y.reshape(batch, weight.shape[0], *geometry.output_size)
+    matrix = weight.reshape(weight.shape[0], c_in)  # (C_out, C_in)
+    channels_last = np.moveaxis(sampled, 1, -1)  # (N, *out, C_in), a view
+    if channels_last.flags.c_contiguous:
+        # (N, P, C_in) @ (C_in, C_out): each pixel's channels are contiguous, and so are the output's.
+        y = channels_last.reshape(batch, pixels, c_in) @ matrix.T
+        y = np.moveaxis(y.reshape(batch, *geometry.output_size, len(matrix)), -1, 1)
+    else:
+        y = matrix @ sampled.reshape(batch, c_in, pixels)  # (N, C_out, P)
+        y = y.reshape(batch, len(matrix), *geometry.output_size)
     if bias is not None:
         y += bias.reshape(-1, *(1,) * spatial_dims)
     return y
