@@ -12,15 +12,16 @@ channels are one matrix multiply, which BLAS does fast:
 
 A depthwise convolution does too little arithmetic for that: each input value
 is used by only k x k products, so copying it into k x k columns costs more
-than the products. It is computed in place instead, as a weighted sum of k x k
-shifted windows of the padded input, one per kernel tap:
+than the products. The same columns serve as a view instead: numpy's strides
+let one array of shape (N, *out, C, *kernel) point into the padded input, with
+no copy, and one einsum sums each output's products over the taps:
 
-    out[n, ..., c] = sum over taps t of  weight[c, t] * x_padded[n, window t, c]
+    out[n, o, c] = sum over taps t of  weight[c, t] * x_padded[n, o * stride + t * dilation, c]
 
-with the channels last in memory, so that every multiply runs over whole rows
-of contiguous values. A pointwise convolution needs no gathering at all, just
-one (C_out, C_in) matrix over all pixels. The same code serves 1, 2 and 3
-spatial dimensions.
+with the channels last in memory, so that the inner loop runs over contiguous
+values: the C channels of a pixel or, with few channels, a whole output row.
+A pointwise convolution needs no gathering at all, just one (C_out, C_in)
+matrix over all pixels. The same code serves 1, 2 and 3 spatial dimensions.
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ def conv_nd(
     return y
 
 
+# Channels per pixel from which one pixel's C values make a long enough inner loop for einsum
+# (measured on MobileNet's layers: from 256 channels, summing pixel by pixel beat summing whole
+# rows, whose repeated kernel is W_out times larger).
+_LONG_INNER_LOOP = 256
+
+
 def _sum_of_taps(x_padded: np.ndarray, kernel: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     """The depthwise sum, one einsum over a strided view of the padded input (no copy per tap).
 
@@ -101,15 +108,16 @@ def _sum_of_taps(x_padded: np.ndarray, kernel: np.ndarray, geometry: ConvGeometr
     batch_step, *padded_steps, channel_step = x_padded.strides  # in bytes
     position_steps = [step * s for step, s in zip(padded_steps, geometry.stride)]
     tap_steps = [step * d for step, d in zip(padded_steps, geometry.dilation)]
-    if geometry.stride[-1] > 1:
+    if geometry.stride[-1] > 1 or channels >= _LONG_INNER_LOOP:
         # windows[n, o, c, t] = x_padded[n, o * stride + t * dilation, c]: im2col as a view.
+        # einsum's inner loop runs over the C channels of one output position.
         windows = as_strided(x_padded, (batch, *geometry.output_size, channels, *geometry.kernel_size),
                              (batch_step, *position_steps, channel_step, *tap_steps), writeable=False)
         return np.einsum(f"n{positions}c{taps},{taps}c->n{positions}c", windows, kernel)
-    # With stride 1 along the rows, the C values of output column w + 1 follow those of column w in
-    # x_padded, so a whole output row, W_out * C values, is one contiguous run for each tap.
-    # Summing whole rows (the kernel repeated along the row) lets einsum sweep W_out * C values
-    # at a time rather than C.
+    # Few channels make a short inner loop. With stride 1 along the rows, though, the C values of
+    # output column w + 1 follow those of column w in x_padded, so a whole output row, W_out * C
+    # values, is one contiguous run for each tap. Summing whole rows (the kernel repeated along
+    # the row) lets einsum sweep W_out * C values at a time.
     *leading, row_length = geometry.output_size
     rows = as_strided(x_padded, (batch, *leading, *geometry.kernel_size, row_length * channels),
                       (batch_step, *position_steps[:-1], *tap_steps, channel_step), writeable=False)
@@ -129,7 +137,9 @@ def _depthwise_nd(x, weight, bias, stride, padding, dilation, spatial_dims) -> n
     x, weight, multiplier = check_depthwise_weight(x, weight, spatial_dims)
     x, weight, bias, geometry = prepare_conv(x, weight, bias, stride, padding, dilation, x.shape[1], spatial_dims)
     # Output channel c * m + k filters input channel c: with m > 1, each input channel is repeated m times.
-    x_padded = pad(np.repeat(x, multiplier, axis=1) if multiplier > 1 else x, geometry, channels_last=True)  # (N, *padded, C * m)
+    repeated = np.repeat(x, multiplier, axis=1) if multiplier > 1 else x  # (N, C * m, *spatial)
+    x_padded = pad(repeated, geometry, channels_last=True)  # (N, *padded, C * m)
+    del repeated  # with m > 1, a copy no longer needed
     kernel = np.ascontiguousarray(np.moveaxis(weight[:, 0], 0, -1))  # (*kernel, C * m)
     out = _sum_of_taps(x_padded, kernel, geometry)  # (N, *out, C * m)
     if bias is not None:
@@ -221,7 +231,8 @@ def pointwise_conv2d(
     """Pointwise (1x1) convolution: the same (C_out, C_in) matrix applied at every pixel.
 
     x: (N, C_in, H, W); weight: (C_out, C_in, 1, 1); bias: (C_out,) or None.
-    Returns (N, C_out, H_out, W_out).
+    Returns (N, C_out, H_out, W_out), in x's memory layout: channels last when x is
+    (as depthwise_conv2d leaves it), NCHW otherwise.
     """
     return _pointwise_nd(x, weight, bias, stride, spatial_dims=2)
 
@@ -239,7 +250,8 @@ def separable_conv2d(
     """Depthwise separable convolution: depthwise (stride, padding, dilation), then pointwise.
 
     x: (N, C_in, H, W); depthwise_weight: (C_in * m, 1, kH, kW);
-    pointwise_weight: (C_out, C_in * m, 1, 1). Returns (N, C_out, H_out, W_out).
+    pointwise_weight: (C_out, C_in * m, 1, 1). Returns (N, C_out, H_out, W_out), whose
+    memory is channels last, as the two steps leave it; np.ascontiguousarray gives NCHW.
     """
     return _separable_nd(
         x, depthwise_weight, pointwise_weight, depthwise_bias, pointwise_bias, stride, padding, dilation, spatial_dims=2
@@ -281,7 +293,7 @@ def separable_conv1d(
     """Depthwise separable 1D convolution, e.g. for time series.
 
     x: (N, C_in, L); depthwise_weight: (C_in * m, 1, k); pointwise_weight: (C_out, C_in * m, 1).
-    Returns (N, C_out, L_out).
+    Returns (N, C_out, L_out), channels last in memory (see separable_conv2d).
     """
     return _separable_nd(
         x, depthwise_weight, pointwise_weight, depthwise_bias, pointwise_bias, stride, padding, dilation, spatial_dims=1
@@ -300,7 +312,8 @@ def separable_conv3d(
     """Depthwise separable 3D convolution, e.g. for video (time x H x W) or volumes (MRI).
 
     x: (N, C_in, D, H, W); depthwise_weight: (C_in * m, 1, kD, kH, kW);
-    pointwise_weight: (C_out, C_in * m, 1, 1, 1). Returns (N, C_out, D_out, H_out, W_out).
+    pointwise_weight: (C_out, C_in * m, 1, 1, 1). Returns (N, C_out, D_out, H_out, W_out),
+    channels last in memory (see separable_conv2d).
     """
     return _separable_nd(
         x, depthwise_weight, pointwise_weight, depthwise_bias, pointwise_bias, stride, padding, dilation, spatial_dims=3

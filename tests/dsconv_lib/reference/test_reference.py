@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsconv_lib import reference as ref
+from dsconv_lib.reference.fast import _depthwise_nd
 
 RTOL, ATOL = 1e-10, 1e-12  # float64 against torch's float64
 RTOL32, ATOL32 = 1e-5, 1e-5  # float32 against the float64 truth
@@ -729,8 +730,9 @@ def test_non_contiguous_inputs_match_torch(spec):
 
 @pytest.mark.parametrize("kernel", [3, 7], ids=lambda k: f"k{k}")
 def test_depthwise_memory_does_not_grow_with_the_kernel(kernel):
-    """The depthwise op sums shifted windows in place: its peak memory is a few copies of x, for a 3 x 3
-    kernel as for a 7 x 7 one, where gathering the receptive fields (im2col) takes k * k copies."""
+    """The depthwise op sums over a strided view of the padded input: its peak memory is a few copies
+    of x, for a 3 x 3 kernel as for a 7 x 7 one, where gathering the receptive fields (im2col) takes
+    k * k copies."""
     import tracemalloc
 
     x = np.random.default_rng(15).standard_normal((1, 16, 40, 40))
@@ -743,6 +745,28 @@ def test_depthwise_memory_does_not_grow_with_the_kernel(kernel):
         tracemalloc.stop()
     assert y.shape == (1, 32, 40, 40)
     assert peak < 8 * x.nbytes, f"peak {peak / x.nbytes:.1f} x the input's size for a {kernel}x{kernel} kernel, m=2"
+
+
+@pytest.mark.parametrize("channels", [3, 256], ids=["few channels: whole rows", "many channels: pixel by pixel"])
+@pytest.mark.parametrize(("stride", "dilation", "multiplier"), [(1, 1, 1), (1, 2, 2), (2, 1, 1), ((1, 2), (2, 1), 1)],
+                         ids=["plain", "dilated, m=2", "strided", "strided rows only"])
+@pytest.mark.parametrize("ndim", [1, 2, 3], ids=lambda d: f"{d}d")
+def test_both_ways_of_summing_the_taps_match_torch(ndim, channels, stride, dilation, multiplier):
+    """The depthwise sum runs over whole output rows (few channels, stride 1 along the rows) or pixel
+    by pixel (many channels, or a stride along the rows); both give torch's result, in 1, 2 and 3D."""
+    if ndim == 1 and isinstance(stride, tuple):
+        pytest.skip("one spatial dimension: no separate row stride")
+    if isinstance(stride, tuple):
+        stride, dilation = stride[:1] * (ndim - 2) + stride, dilation[:1] * (ndim - 2) + dilation
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((2, channels, *(9,) * ndim))
+    weight = rng.standard_normal((channels * multiplier, 1, *(3,) * ndim))
+    bias = rng.standard_normal(channels * multiplier)
+    kwargs = {"stride": stride, "padding": 1, "dilation": dilation}
+    expected = _torch_conv(x, weight, bias, ndim=ndim, groups=channels, **kwargs)
+    # 1D and 3D have no public depthwise function: the step that separable_conv1d/3d run first.
+    got = _depthwise_nd(x, weight, bias, spatial_dims=ndim, **kwargs)
+    _close(got, expected, f"{ndim}D depthwise, C={channels}, {kwargs}, m={multiplier}")
 
 
 def test_the_package_exposes_fft_and_as_real_array():
