@@ -13,7 +13,7 @@ channels are one matrix multiply, which BLAS does fast:
 A depthwise convolution does too little arithmetic for that: each input value
 is used by only k x k products, so copying it into k x k columns costs more
 than the products. The same columns serve as a view instead: numpy's strides
-let one array of shape (N, *out, C, *kernel) point into the padded input, with
+let one array of shape (N, *out, *kernel, C) point into the padded input, with
 no copy, and one einsum sums each output's products over the taps:
 
     out[n, o, c] = sum over taps t of  weight[c, t] * x_padded[n, o * stride + t * dilation, c]
@@ -109,11 +109,11 @@ def _sum_of_taps(x_padded: np.ndarray, kernel: np.ndarray, geometry: ConvGeometr
     position_steps = [step * s for step, s in zip(padded_steps, geometry.stride)]
     tap_steps = [step * d for step, d in zip(padded_steps, geometry.dilation)]
     if geometry.stride[-1] > 1 or channels >= _LONG_INNER_LOOP:
-        # windows[n, o, c, t] = x_padded[n, o * stride + t * dilation, c]: im2col as a view.
+        # windows[n, o, t, c] = x_padded[n, o * stride + t * dilation, c]: im2col as a view.
         # einsum's inner loop runs over the C channels of one output position.
-        windows = as_strided(x_padded, (batch, *geometry.output_size, channels, *geometry.kernel_size),
-                             (batch_step, *position_steps, channel_step, *tap_steps), writeable=False)
-        return np.einsum(f"n{positions}c{taps},{taps}c->n{positions}c", windows, kernel)
+        windows = as_strided(x_padded, (batch, *geometry.output_size, *geometry.kernel_size, channels),
+                             (batch_step, *position_steps, *tap_steps, channel_step), writeable=False)
+        return np.einsum(f"n{positions}{taps}c,{taps}c->n{positions}c", windows, kernel)
     # Few channels make a short inner loop. With stride 1 along the rows, though, the C values of
     # output column w + 1 follow those of column w in x_padded, so a whole output row, W_out * C
     # values, is one contiguous run for each tap. Summing whole rows (the kernel repeated along

@@ -748,8 +748,11 @@ def test_depthwise_memory_does_not_grow_with_the_kernel(kernel):
 
 
 @pytest.mark.parametrize("channels", [3, 256], ids=["few channels: whole rows", "many channels: pixel by pixel"])
-@pytest.mark.parametrize(("stride", "dilation", "multiplier"), [(1, 1, 1), (1, 2, 2), (2, 1, 1), ((1, 2), (2, 1), 1)],
-                         ids=["plain", "dilated, m=2", "strided", "strided rows only"])
+@pytest.mark.parametrize(
+    ("stride", "dilation", "multiplier"),
+    [(1, 1, 1), (1, 2, 2), (2, 1, 1), (2, 2, 1), (3, 2, 2), ((1, 2), (2, 1), 1)],
+    ids=["plain", "dilated, m=2", "strided", "stride 2, dilation 2", "stride 3, dilation 2, m=2", "strided rows only"],
+)
 @pytest.mark.parametrize("ndim", [1, 2, 3], ids=lambda d: f"{d}d")
 def test_both_ways_of_summing_the_taps_match_torch(ndim, channels, stride, dilation, multiplier):
     """The depthwise sum runs over whole output rows (few channels, stride 1 along the rows) or pixel
@@ -759,7 +762,7 @@ def test_both_ways_of_summing_the_taps_match_torch(ndim, channels, stride, dilat
     if isinstance(stride, tuple):
         stride, dilation = stride[:1] * (ndim - 2) + stride, dilation[:1] * (ndim - 2) + dilation
     rng = np.random.default_rng(17)
-    x = rng.standard_normal((2, channels, *(9,) * ndim))
+    x = rng.standard_normal((2, channels, *(10,) * ndim))
     weight = rng.standard_normal((channels * multiplier, 1, *(3,) * ndim))
     bias = rng.standard_normal(channels * multiplier)
     kwargs = {"stride": stride, "padding": 1, "dilation": dilation}
